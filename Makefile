@@ -1,0 +1,11 @@
+# The two commands of the README. Both create or reuse .venv through scripts/install.sh.
+.PHONY: demo test install
+
+install:
+	bash scripts/install.sh
+
+demo: install
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/rationalize demo
+
+test: install
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m pytest -q

@@ -1,0 +1,276 @@
+"""ERASER directory format: ``{train,val,test}.jsonl`` plus ``docs/`` (one file per document) or
+``docs.jsonl`` (``{"docid": ..., "document": ...}`` per line).
+
+Every ERASER dataset (movies, fever, boolq, multirc, cose, esnli, evidence_inference) uses this layout.
+Reading checks every record and reports *all* problems with file, line and field (see
+:func:`check_annotation`), so that ``rationalize data validate`` and the loader agree by construction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rationalize.data.jsonl import iter_jsonl, write_jsonl
+from rationalize.data.schema import Dataset, Document, Evidence, Example
+from rationalize.errors import DataError, DataErrors
+
+SPLITS = ("train", "val", "test")
+
+
+def is_eraser_dir(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_dir() and any((p / f"{s}.jsonl").exists() for s in SPLITS) and (
+        (p / "docs").is_dir() or (p / "docs.jsonl").exists()
+    )
+
+
+def read_documents(root: str | Path, docids: Iterable[str] | None = None) -> dict[str, Document]:
+    """Read ``docs/`` or ``docs.jsonl`` under ``root``; ``docids`` limits reading to those documents."""
+    root = Path(root)
+    docs: dict[str, Document] = {}
+    wanted = set(docids) if docids is not None else None
+    if (root / "docs").is_dir():
+        names = sorted(wanted) if wanted is not None else sorted(p.name for p in (root / "docs").iterdir())
+        for name in names:
+            f = root / "docs" / name
+            if f.is_file():
+                docs[name] = Document.from_text(name, f.read_text(encoding="utf-8"))
+    elif (root / "docs.jsonl").exists():
+        f = root / "docs.jsonl"
+        for lineno, rec in iter_jsonl(f):
+            if not isinstance(rec, dict) or not isinstance(rec.get("docid"), str):
+                raise DataError(f, lineno, "docid", "is missing or not a string")
+            if not isinstance(rec.get("document"), str):
+                raise DataError(f, lineno, "document", "is missing or not a string")
+            if wanted is None or rec["docid"] in wanted:
+                docs[rec["docid"]] = Document.from_text(rec["docid"], rec["document"])
+    else:
+        raise DataError(root, None, None, "has neither a docs/ folder nor a docs.jsonl file")
+    return docs
+
+
+def _docids_of(rec: dict[str, Any]) -> list[str]:
+    """ERASER's rule: explicit ``docids`` if given, else the evidence documents, else the annotation id."""
+    if isinstance(rec.get("docids"), list) and rec["docids"]:
+        return [str(d) for d in rec["docids"]]
+    seen: list[str] = []
+    for group in rec.get("evidences") or []:
+        for ev in group if isinstance(group, list) else []:
+            if isinstance(ev, dict) and isinstance(ev.get("docid"), str) and ev["docid"] not in seen:
+                seen.append(ev["docid"])
+    return seen or [str(rec.get("annotation_id"))]
+
+
+def parse_annotation(
+    rec: Any, file: Path, lineno: int, documents: dict[str, Document] | None = None
+) -> tuple[Example | None, list[DataError]]:
+    """Turn one ERASER annotation into an :class:`Example`, with every problem found in it."""
+    errs: list[DataError] = []
+
+    def err(fieldname: str | None, msg: str) -> None:
+        errs.append(DataError(file, lineno, fieldname, msg))
+
+    if not isinstance(rec, dict):
+        err(None, "is not a JSON object")
+        return None, errs
+    aid = rec.get("annotation_id")
+    if not isinstance(aid, str) or not aid:
+        err("annotation_id", "is missing or not a non-empty string")
+    label = rec.get("classification")
+    if label is not None and not isinstance(label, str):
+        err("classification", f"must be a string, got {type(label).__name__}")
+    query = rec.get("query")
+    if query is not None and not isinstance(query, str):
+        err("query", f"must be a string or null, got {type(query).__name__}")
+    if rec.get("docids") is not None and not (
+        isinstance(rec["docids"], list) and all(isinstance(d, str) for d in rec["docids"])
+    ):
+        err("docids", "must be a list of strings or null")
+    groups_raw = rec.get("evidences", [])
+    if groups_raw is None:
+        groups_raw = []
+    if not isinstance(groups_raw, list):
+        err("evidences", "must be a list of evidence groups (a list of lists)")
+        groups_raw = []
+    groups: list[list[Evidence]] = []
+    for gi, group in enumerate(groups_raw):
+        if isinstance(group, dict):  # tolerate a flat list of evidences: one group each
+            group = [group]
+        if not isinstance(group, list):
+            err(f"evidences[{gi}]", "must be a list of evidences")
+            continue
+        evs: list[Evidence] = []
+        for ei, ev in enumerate(group):
+            path = f"evidences[{gi}][{ei}]"
+            ev_obj = _parse_evidence(ev, path, err, documents)
+            if ev_obj is not None:
+                evs.append(ev_obj)
+        groups.append(evs)
+    docids = _docids_of(rec)
+    if documents is not None:
+        for d in docids:
+            if d not in documents:
+                err("docids", f"names document {d!r}, which is not in docs")
+            elif len(documents[d]) == 0:
+                err("docids", f"names document {d!r}, which is empty")
+    if errs:
+        return None, errs
+    explanations = rec.get("explanations") or []
+    if not (isinstance(explanations, list) and all(isinstance(x, str) for x in explanations)):
+        err("explanations", "must be a list of strings")
+        return None, errs
+    skip = {"annotation_id", "classification", "query", "docids", "evidences", "explanations"}
+    meta = {k: v for k, v in rec.items() if k not in skip}
+    if rec.get("docids") is not None:
+        meta["explicit_docids"] = True
+    return Example(
+        id=aid, docids=docids, label=label, query=query, evidence_groups=groups,
+        explanations=list(explanations), metadata=meta,
+    ), errs
+
+
+def _parse_evidence(ev: Any, path: str, err, documents: dict[str, Document] | None) -> Evidence | None:
+    if not isinstance(ev, dict):
+        err(path, "is not an object")
+        return None
+    ok = True
+    if not isinstance(ev.get("docid"), str):
+        err(f"{path}.docid", "is missing or not a string")
+        ok = False
+    for key in ("start_token", "end_token"):
+        if not isinstance(ev.get(key), int) or isinstance(ev.get(key), bool):
+            err(f"{path}.{key}", "is missing or not an integer")
+            ok = False
+    for key in ("start_sentence", "end_sentence"):
+        if key in ev and ev[key] is not None and (not isinstance(ev[key], int) or isinstance(ev[key], bool)):
+            err(f"{path}.{key}", "is not an integer")
+            ok = False
+    if not ok:
+        return None
+    s, e = ev["start_token"], ev["end_token"]
+    if s < 0:
+        err(f"{path}.start_token", f"{s} is negative")
+        ok = False
+    if e < s:
+        err(f"{path}.end_token", f"{e} is before start_token {s}")
+        ok = False
+    ss = ev.get("start_sentence", -1)
+    es = ev.get("end_sentence", -1)
+    ss = -1 if ss is None else ss
+    es = -1 if es is None else es
+    doc = documents.get(ev["docid"]) if documents is not None else None
+    if documents is not None and doc is None:
+        err(f"{path}.docid", f"names document {ev['docid']!r}, which is not in docs")
+        ok = False
+    if doc is not None and ok:
+        if e > len(doc):
+            err(f"{path}.end_token", f"{e} is past the end of {doc.docid} ({len(doc)} tokens)")
+            ok = False
+        elif "text" in ev and isinstance(ev["text"], str):
+            actual = " ".join(doc.tokens[s:e])
+            if " ".join(ev["text"].split()) != actual:
+                err(f"{path}.text", f"{ev['text']!r} differs from the document tokens {s}:{e} {actual!r}")
+                ok = False
+        if ss != -1 or es != -1:
+            if not (0 <= ss < es <= len(doc.sentences)):
+                err(f"{path}.start_sentence", f"sentence range {ss}:{es} is outside {doc.docid} ({len(doc.sentences)} sentences)")
+                ok = False
+            elif ok and not (doc.sentences[ss][0] <= s and e <= doc.sentences[es - 1][1]):
+                err(f"{path}.start_sentence", f"sentences {ss}:{es} do not contain tokens {s}:{e}")
+                ok = False
+    if not ok:
+        return None
+    return Evidence(ev["docid"], s, e, ss, es, ev.get("text", "") or "")
+
+
+def load_eraser(path: str | Path, splits: Iterable[str] = SPLITS, name: str | None = None) -> Dataset:
+    """Load an ERASER-format folder. Raises :class:`DataErrors` listing every problem found."""
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError(root, None, None, "is not a folder")
+    documents = read_documents(root)
+    data: dict[str, list[Example]] = {}
+    problems: list[DataError] = []
+    seen_ids: dict[str, tuple[str, int]] = {}
+    for split in splits:
+        f = root / f"{split}.jsonl"
+        if not f.exists():
+            continue
+        examples: list[Example] = []
+        try:
+            for lineno, rec in iter_jsonl(f):
+                ex, errs = parse_annotation(rec, f, lineno, documents)
+                problems.extend(errs)
+                if ex is None:
+                    continue
+                if ex.id in seen_ids:
+                    pf, pl = seen_ids[ex.id]
+                    problems.append(DataError(f, lineno, "annotation_id", f"{ex.id!r} duplicates {pf}:{pl}"))
+                    continue
+                seen_ids[ex.id] = (f.name, lineno)
+                examples.append(ex)
+        except DataError as exc:  # unreadable JSON line: report and keep the other files' problems
+            problems.append(exc)
+        data[split] = examples
+    if not data and not problems:
+        problems.append(DataError(root, None, None, "has no train.jsonl, val.jsonl or test.jsonl"))
+    if problems:
+        raise DataErrors(problems)
+    labels = sorted({ex.label for exs in data.values() for ex in exs if ex.label is not None})
+    return Dataset(name or root.name, data, documents, labels, source=str(root))
+
+
+def example_to_record(ex: Example) -> dict[str, Any]:
+    """The ERASER annotation dict of an example (inverse of :func:`parse_annotation`)."""
+    rec: dict[str, Any] = {"annotation_id": ex.id, "classification": ex.label}
+    rec["evidences"] = [
+        [
+            {
+                "docid": ev.docid,
+                "end_sentence": ev.end_sentence,
+                "end_token": ev.end_token,
+                "start_sentence": ev.start_sentence,
+                "start_token": ev.start_token,
+                "text": ev.text,
+            }
+            for ev in group
+        ]
+        for group in ex.evidence_groups
+    ]
+    rec["query"] = ex.query
+    meta = dict(ex.metadata)
+    explicit = meta.pop("explicit_docids", False)
+    if explicit or ex.docids != _docids_of({**rec, "docids": None}):
+        rec["docids"] = list(ex.docids)
+    if ex.explanations:
+        rec["explanations"] = list(ex.explanations)
+    rec.update({k: v for k, v in meta.items() if _jsonable(v)})
+    return rec
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def write_eraser(dataset: Dataset, out: str | Path, docs_format: str = "dir") -> Path:
+    """Write ``dataset`` as an ERASER folder (``docs/`` or, with ``docs_format='jsonl'``, ``docs.jsonl``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if docs_format == "dir":
+        (out / "docs").mkdir(exist_ok=True)
+        for doc in dataset.documents.values():
+            (out / "docs" / doc.docid).write_text(doc.to_text(), encoding="utf-8")
+    elif docs_format == "jsonl":
+        write_jsonl(out / "docs.jsonl", ({"docid": d.docid, "document": d.to_text()} for d in dataset.documents.values()))
+    else:
+        raise ValueError(f"docs_format must be 'dir' or 'jsonl', not {docs_format!r}")
+    for split, examples in dataset.splits.items():
+        write_jsonl(out / f"{split}.jsonl", (example_to_record(ex) for ex in examples))
+    return out

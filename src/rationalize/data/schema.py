@@ -1,0 +1,227 @@
+"""The data model every part of rationalize shares.
+
+It mirrors ERASER (DeYoung et al., 2020), the common format of the field:
+
+* a :class:`Document` is a list of tokens in the dataset's own tokenization, split into sentences;
+* an :class:`Example` (ERASER calls it an *annotation*) points at one or more documents, may carry a
+  query, has a label and the human evidence: token spans grouped by annotator (``evidence_groups``);
+* a :class:`Dataset` holds splits of examples, the label set and the document lookup.
+
+Token offsets are document-level and end-exclusive, as in ERASER.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open token interval ``[start, end)`` inside one document."""
+
+    docid: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"span end {self.end} before start {self.start} in {self.docid}")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def tokens(self) -> range:
+        return range(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One human-marked evidence span, with its sentence range and text as ERASER stores them.
+
+    ``start_sentence``/``end_sentence`` are ``-1`` when the dataset gives no sentence alignment
+    (ERASER movies test).
+    """
+
+    docid: str
+    start_token: int
+    end_token: int
+    start_sentence: int = -1
+    end_sentence: int = -1
+    text: str = ""
+
+    @property
+    def span(self) -> Span:
+        return Span(self.docid, self.start_token, self.end_token)
+
+
+@dataclass
+class Document:
+    """A document: its tokens and the token offsets where each sentence starts and ends.
+
+    ``sentences[i]`` is the half-open token range of sentence ``i``.
+    """
+
+    docid: str
+    tokens: list[str]
+    sentences: list[tuple[int, int]]
+
+    @classmethod
+    def from_sentences(cls, docid: str, sentences: Sequence[Sequence[str]]) -> Document:
+        tokens: list[str] = []
+        bounds: list[tuple[int, int]] = []
+        for sent in sentences:
+            start = len(tokens)
+            tokens.extend(sent)
+            bounds.append((start, len(tokens)))
+        return cls(docid, tokens, bounds)
+
+    @classmethod
+    def from_text(cls, docid: str, text: str) -> Document:
+        """ERASER convention: one sentence per line, tokens split on whitespace; blank lines are kept
+        as empty sentences so that sentence indices stay aligned with line numbers."""
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines = lines[:-1]
+        return cls.from_sentences(docid, [line.split() for line in lines])
+
+    def to_text(self) -> str:
+        return "".join(" ".join(self.tokens[s:e]) + "\n" for s, e in self.sentences)
+
+    def sentence_tokens(self) -> list[list[str]]:
+        return [self.tokens[s:e] for s, e in self.sentences]
+
+    def sentence_of_token(self) -> list[int]:
+        """Index of the sentence of every token (a token outside every sentence gets -1)."""
+        out = [-1] * len(self.tokens)
+        for i, (s, e) in enumerate(self.sentences):
+            for t in range(s, e):
+                out[t] = i
+        return out
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class Example:
+    """One labelled instance with its human rationales (an ERASER annotation).
+
+    ``evidence_groups`` keeps annotator groups apart, as ERASER's ``evidences`` (a list of lists).
+    ``explanations`` holds free-text rationales (e-SNLI, CoS-E). ``metadata`` keeps anything the source
+    has that the schema does not model (e.g. ERASER's ``query_type``, HateXplain's annotator labels).
+    """
+
+    id: str
+    docids: list[str]
+    label: str | None
+    query: str | None = None
+    evidence_groups: list[list[Evidence]] = field(default_factory=list)
+    explanations: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def evidences(self) -> list[Evidence]:
+        """All evidence spans, every group flattened (ERASER's gold = the union of groups)."""
+        return [ev for group in self.evidence_groups for ev in group]
+
+    def gold_token_mask(self, doc: Document) -> list[bool]:
+        """Union of every evidence group's tokens in ``doc``."""
+        mask = [False] * len(doc)
+        for ev in self.evidences:
+            if ev.docid == doc.docid:
+                for t in range(max(ev.start_token, 0), min(ev.end_token, len(doc))):
+                    mask[t] = True
+        return mask
+
+    def gold_spans(self, docid: str | None = None) -> list[Span]:
+        return [ev.span for ev in self.evidences if docid is None or ev.docid == docid]
+
+    @property
+    def query_tokens(self) -> list[str] | None:
+        return self.query.split() if self.query is not None else None
+
+
+@dataclass
+class Dataset:
+    """Splits of examples plus the document lookup and label set.
+
+    ``name`` is a short identifier (``movies``, ``synthetic``...), ``source`` where it was read from.
+    """
+
+    name: str
+    splits: dict[str, list[Example]]
+    documents: dict[str, Document]
+    labels: list[str]
+    source: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, split: str) -> list[Example]:
+        try:
+            return self.splits[split]
+        except KeyError:
+            have = ", ".join(self.splits) or "none"
+            raise KeyError(f"dataset {self.name!r} has no split {split!r} (it has: {have})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.splits)
+
+    def doc(self, docid: str) -> Document:
+        try:
+            return self.documents[docid]
+        except KeyError:
+            raise KeyError(f"dataset {self.name!r} has no document {docid!r}") from None
+
+    def docs_of(self, example: Example) -> list[Document]:
+        return [self.doc(d) for d in example.docids]
+
+    def example_index(self, split: str) -> dict[str, Example]:
+        return {ex.id: ex for ex in self[split]}
+
+    def mean_rationale_length(self, split: str) -> float:
+        """Mean number of human-rationale tokens per example (union of groups), over examples of
+        ``split``. ERASER uses this as the ``k`` when it turns soft scores into top-k rationales."""
+        lengths = [self.rationale_length(ex) for ex in self[split]]
+        return sum(lengths) / len(lengths) if lengths else 0.0
+
+    def rationale_length(self, example: Example) -> int:
+        return sum(sum(example.gold_token_mask(d)) for d in self.docs_of(example))
+
+    def mean_rationale_fraction(self, split: str) -> float:
+        """Mean over examples of (rationale tokens / document tokens); 0 for a split without evidence."""
+        fracs = []
+        for ex in self[split]:
+            n = sum(len(d) for d in self.docs_of(ex))
+            if n:
+                fracs.append(self.rationale_length(ex) / n)
+        return sum(fracs) / len(fracs) if fracs else 0.0
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per-split statistics (what ``rationalize data info`` prints)."""
+        out: dict[str, dict[str, Any]] = {}
+        for split, examples in self.splits.items():
+            docids: set[str] = {d for ex in examples for d in ex.docids}
+            doc_lengths = [len(self.documents[d]) for d in docids if d in self.documents]
+            with_evidence = [ex for ex in examples if ex.evidence_groups]
+            out[split] = {
+                "examples": len(examples),
+                "labels": dict(sorted(label_counts(examples).items())),
+                "documents": len(docids),
+                "mean_document_tokens": _mean(doc_lengths),
+                "examples_with_rationales": len(with_evidence),
+                "mean_rationale_tokens": self.mean_rationale_length(split),
+                "mean_rationale_fraction": self.mean_rationale_fraction(split),
+            }
+        return out
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return float(sum(xs) / len(xs)) if xs else 0.0
+
+
+def label_counts(examples: Sequence[Example]) -> Mapping[str, int]:
+    counts: dict[str, int] = {}
+    for ex in examples:
+        counts[str(ex.label)] = counts.get(str(ex.label), 0) + 1
+    return counts
