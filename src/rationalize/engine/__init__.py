@@ -1,0 +1,1 @@
+"""Execution machinery: the shared training loop, batching, executors and the faithfulness engine."""

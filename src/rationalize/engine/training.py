@@ -1,0 +1,197 @@
+"""One training loop for every trainable model in rationalize (classifiers, rationalizers, explainers).
+
+A model is a ``torch.nn.Module`` with a ``training_step(batch) -> dict`` that returns at least
+``"loss"`` (a scalar tensor); every other scalar it returns (selection rate, sparsity term, ...) is
+averaged per epoch and logged. :func:`fit` adds what every method needs and none should re-write:
+seeding, shuffled batches, gradient clipping, early stopping on a validation metric, checkpoints every
+epoch, resume after a kill, a progress bar and a JSONL log of every epoch.
+
+Models may define ``after_optimizer_step()`` (e.g. HardKuma's Lagrange multiplier updates).
+
+Files in ``out_dir``: ``checkpoint.pt`` (latest state, for resuming), ``best.pt`` (weights of the best
+validation epoch, loaded back into the model when training ends) and ``history.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU) so that a run is repeatable."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainConfig:
+    """Knobs of :func:`fit`. ``monitor`` names a key of the validation metrics; ``mode`` says whether
+    larger (``"max"``) or smaller (``"min"``) is better."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float | None = 5.0
+    patience: int = 3
+    monitor: str = "accuracy"
+    mode: str = "max"
+    seed: int = 0
+    progress: bool = True
+    max_steps_per_epoch: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {self.mode!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be positive")
+
+
+@dataclass
+class TrainHistory:
+    """What happened: one dict per epoch (mean training terms and validation metrics), the best epoch."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_value: float | None = None
+    stopped_early: bool = False
+    resumed_from: int | None = None
+
+
+def batches(items: Sequence[Any], batch_size: int, shuffle: bool, rng: random.Random | None = None) -> list[list[Any]]:
+    """Split ``items`` into lists of ``batch_size`` (shuffled with ``rng`` when asked)."""
+    order = list(range(len(items)))
+    if shuffle:
+        (rng or random.Random(0)).shuffle(order)
+    return [[items[i] for i in order[k : k + batch_size]] for k in range(0, len(order), batch_size)]
+
+
+def _better(value: float, best: float | None, mode: str) -> bool:
+    if best is None or math.isnan(best):
+        return not math.isnan(value)
+    return value > best if mode == "max" else value < best
+
+
+def fit(
+    model: nn.Module,
+    train_items: Sequence[Any],
+    collate: Callable[[list[Any]], Any],
+    evaluate: Callable[[nn.Module], dict[str, float]],
+    config: TrainConfig | None = None,
+    out_dir: str | Path | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    resume: bool = True,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainHistory:
+    """Train ``model`` on ``train_items`` (collated into batches by ``collate``) with early stopping on
+    ``evaluate(model)[config.monitor]``. With ``out_dir`` and ``resume``, a run that was killed continues
+    from its last finished epoch with the same optimizer, RNG and early-stopping state."""
+    cfg = config or TrainConfig()
+    seed_everything(cfg.seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer or torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    out = Path(out_dir) if out_dir is not None else None
+    history = TrainHistory()
+    start_epoch = 0
+    bad_epochs = 0
+    py_rng = random.Random(cfg.seed)
+    best_state: dict[str, torch.Tensor] | None = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        ckpt_path = out / "checkpoint.pt"
+        if resume and ckpt_path.exists():
+            state = torch.load(ckpt_path, weights_only=False)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            start_epoch = state["epoch"] + 1
+            bad_epochs = state["bad_epochs"]
+            history = TrainHistory(**state["history"])
+            history.resumed_from = start_epoch
+            py_rng.setstate(state["py_rng"])
+            torch.set_rng_state(state["torch_rng"])
+            np.random.set_state(state["np_rng"])
+    for epoch in range(start_epoch, cfg.epochs):
+        if bad_epochs >= cfg.patience:
+            history.stopped_early = True
+            break
+        model.train()
+        sums: dict[str, float] = {}
+        n = 0
+        epoch_batches = batches(train_items, cfg.batch_size, shuffle=True, rng=py_rng)
+        if cfg.max_steps_per_epoch is not None:
+            epoch_batches = epoch_batches[: cfg.max_steps_per_epoch]
+        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress, leave=False)
+        for raw in bar:
+            terms = model.training_step(collate(raw))
+            loss = terms["loss"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            opt.step()
+            hook = getattr(model, "after_optimizer_step", None)
+            if hook is not None:
+                hook()
+            n += 1
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach() if isinstance(v, torch.Tensor) else v)
+            bar.set_postfix({k: f"{sums[k] / n:.3f}" for k in list(sums)[:4]})
+        model.eval()
+        with torch.no_grad():
+            val = evaluate(model)
+        if cfg.monitor not in val:
+            raise KeyError(f"evaluate() returned {sorted(val)}; the monitored metric {cfg.monitor!r} is missing")
+        record = {"epoch": epoch + 1, **{f"train_{k}": s / max(n, 1) for k, s in sums.items()},
+                  **{f"val_{k}": float(v) for k, v in val.items()}}
+        history.epochs.append(record)
+        value = float(val[cfg.monitor])
+        if _better(value, history.best_value, cfg.mode):
+            history.best_value, history.best_epoch, bad_epochs = value, epoch + 1, 0
+            if out is not None:
+                torch.save(model.state_dict(), out / "best.pt")
+            else:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        if cfg.progress:
+            tqdm.write(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, record)
+        if out is not None:
+            with (out / "history.jsonl").open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+            state = {
+                "model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                "bad_epochs": bad_epochs, "history": {k: v for k, v in asdict(history).items()},
+                "py_rng": py_rng.getstate(), "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(),
+            }
+            tmp = out / "checkpoint.pt.tmp"
+            torch.save(state, tmp)
+            tmp.replace(out / "checkpoint.pt")
+    else:
+        if bad_epochs >= cfg.patience:
+            history.stopped_early = True
+    # restore the best weights
+    if out is not None and (out / "best.pt").exists():
+        model.load_state_dict(torch.load(out / "best.pt", weights_only=True))
+    elif best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def iterate_minibatches(items: Sequence[Any], batch_size: int) -> Iterable[list[Any]]:
+    """Unshuffled batches, for evaluation."""
+    return batches(items, batch_size, shuffle=False)
