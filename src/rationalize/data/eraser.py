@@ -27,28 +27,47 @@ def is_eraser_dir(path: str | Path) -> bool:
     )
 
 
-def read_documents(root: str | Path, docids: Iterable[str] | None = None) -> dict[str, Document]:
-    """Read ``docs/`` or ``docs.jsonl`` under ``root``; ``docids`` limits reading to those documents."""
+def read_documents(
+    root: str | Path, docids: Iterable[str] | None = None, problems: list[DataError] | None = None
+) -> dict[str, Document]:
+    """Read ``docs/`` or ``docs.jsonl`` under ``root``; ``docids`` limits reading to those documents.
+
+    Bad documents (not UTF-8, bad JSON, missing fields, duplicate docids) raise :class:`DataError`, or are
+    appended to ``problems`` when a list is given.
+    """
     root = Path(root)
     docs: dict[str, Document] = {}
     wanted = set(docids) if docids is not None else None
+    found: list[DataError] = []
     if (root / "docs").is_dir():
         names = sorted(wanted) if wanted is not None else sorted(p.name for p in (root / "docs").iterdir())
         for name in names:
             f = root / "docs" / name
             if f.is_file():
-                docs[name] = Document.from_text(name, f.read_text(encoding="utf-8"))
+                try:
+                    docs[name] = Document.from_text(name, f.read_text(encoding="utf-8"))
+                except UnicodeDecodeError as exc:
+                    found.append(DataError(f, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
     elif (root / "docs.jsonl").exists():
         f = root / "docs.jsonl"
-        for lineno, rec in iter_jsonl(f):
+        first_line: dict[str, int] = {}
+        for lineno, rec in iter_jsonl(f, errors=found):
             if not isinstance(rec, dict) or not isinstance(rec.get("docid"), str):
-                raise DataError(f, lineno, "docid", "is missing or not a string")
-            if not isinstance(rec.get("document"), str):
-                raise DataError(f, lineno, "document", "is missing or not a string")
-            if wanted is None or rec["docid"] in wanted:
-                docs[rec["docid"]] = Document.from_text(rec["docid"], rec["document"])
+                found.append(DataError(f, lineno, "docid", "is missing or not a string"))
+            elif not isinstance(rec.get("document"), str):
+                found.append(DataError(f, lineno, "document", "is missing or not a string"))
+            elif rec["docid"] in first_line:
+                found.append(DataError(f, lineno, "docid", f"{rec['docid']!r} duplicates line {first_line[rec['docid']]}"))
+            else:
+                first_line[rec["docid"]] = lineno
+                if wanted is None or rec["docid"] in wanted:
+                    docs[rec["docid"]] = Document.from_text(rec["docid"], rec["document"])
     else:
-        raise DataError(root, None, None, "has neither a docs/ folder nor a docs.jsonl file")
+        found.append(DataError(root, None, None, "has neither a docs/ folder nor a docs.jsonl file"))
+    if found:
+        if problems is None:
+            raise DataErrors(found) if len(found) > 1 else found[0]
+        problems.extend(found)
     return docs
 
 
@@ -191,9 +210,11 @@ def load_eraser(path: str | Path, splits: Iterable[str] = SPLITS, name: str | No
     root = Path(path)
     if not root.is_dir():
         raise DataError(root, None, None, "is not a folder")
-    documents = read_documents(root)
-    data: dict[str, list[Example]] = {}
     problems: list[DataError] = []
+    documents = read_documents(root, problems=problems)
+    if not documents and problems:  # no usable documents: every annotation would repeat the same problem
+        raise DataErrors(problems)
+    data: dict[str, list[Example]] = {}
     seen_ids: dict[str, tuple[str, int]] = {}
     for split in splits:
         f = root / f"{split}.jsonl"
@@ -201,7 +222,7 @@ def load_eraser(path: str | Path, splits: Iterable[str] = SPLITS, name: str | No
             continue
         examples: list[Example] = []
         try:
-            for lineno, rec in iter_jsonl(f):
+            for lineno, rec in iter_jsonl(f, errors=problems):
                 ex, errs = parse_annotation(rec, f, lineno, documents)
                 problems.extend(errs)
                 if ex is None:
@@ -214,6 +235,8 @@ def load_eraser(path: str | Path, splits: Iterable[str] = SPLITS, name: str | No
                 examples.append(ex)
         except DataError as exc:  # unreadable JSON line: report and keep the other files' problems
             problems.append(exc)
+        except UnicodeDecodeError as exc:
+            problems.append(DataError(f, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
         data[split] = examples
     if not data and not problems:
         problems.append(DataError(root, None, None, "has no train.jsonl, val.jsonl or test.jsonl"))

@@ -12,17 +12,21 @@ from typing import Any
 from rationalize.errors import DataError
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, object)`` for every non-blank line; bad JSON raises :class:`DataError`."""
+def iter_jsonl(path: str | Path, errors: list[DataError] | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, object)`` for every non-blank line; bad JSON raises :class:`DataError`, or,
+    when an ``errors`` list is given, is appended to it and skipped (to report every problem in one pass)."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                yield lineno, json.loads(line)
+                yield lineno, json.loads(line.rstrip("\r\n"))  # without the newline: columns stay on this line
             except json.JSONDecodeError as exc:
-                raise DataError(path, lineno, None, f"is not valid JSON ({exc.msg} at column {exc.colno})") from None
+                problem = DataError(path, lineno, None, f"is not valid JSON ({exc.msg} at column {exc.colno})")
+                if errors is None:
+                    raise problem from None
+                errors.append(problem)
 
 
 def write_jsonl(path: str | Path, records: Iterable[Any]) -> None:

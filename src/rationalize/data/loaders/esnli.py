@@ -1,0 +1,103 @@
+"""e-SNLI (Camburu et al., NeurIPS 2018): SNLI pairs with up to three free-text explanations.
+
+Layout: the authors' line-aligned files, line *i* of every file of a split being the same example:
+``s1.{split}`` (premise, space-tokenised), ``s2.{split}`` (hypothesis), ``labels.{split}``
+(entailment / neutral / contradiction), ``preproc1_expl_{1,2,3}.{split}`` (explanations; the train split
+has only the first). Split suffixes ``train``, ``dev`` (loaded as ``val``) and ``test``.
+
+Mapping to the schema, as ERASER does for e-SNLI: each example has two documents,
+``{id}_premise`` and ``{id}_hypothesis`` (one sentence each), no query, the label, and its explanations
+in ``Example.explanations`` (blank ones skipped). The files carry no pair ids, so the id is
+``{split}_{line}`` (1-based line number). No extractive rationales: the highlighted-word annotations
+exist only in the original CSVs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rationalize.data.loaders._util import finish_example
+from rationalize.data.registry import register_loader
+from rationalize.data.schema import Dataset, Document, Example
+from rationalize.errors import DataError, DataErrors
+
+LABELS = ("contradiction", "entailment", "neutral")
+SPLITS = {"train": "train", "dev": "val", "test": "test"}
+EXPLANATION_FILES = ("preproc1_expl_1", "preproc1_expl_2", "preproc1_expl_3")
+
+
+def _lines(f: Path, problems: list[DataError]) -> list[str] | None:
+    """Lines of ``f`` without the final newline (the explanation files have none, the others do)."""
+    try:
+        text = f.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(DataError(f, None, None, f"is not UTF-8 text ({exc.reason})"))
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def load_esnli(path: str | Path, name: str = "esnli") -> Dataset:
+    """Load the line-aligned e-SNLI files under ``path``. Raises :class:`DataErrors` with every problem."""
+    root = Path(path)
+    problems: list[DataError] = []
+    documents: dict[str, Document] = {}
+    splits: dict[str, list[Example]] = {}
+    for suffix, split in SPLITS.items():
+        core = {key: root / f"{key}.{suffix}" for key in ("s1", "s2", "labels")}
+        if not any(f.exists() for f in core.values()):
+            continue
+        missing = [f.name for f in core.values() if not f.exists()]
+        if missing:
+            problems.append(DataError(root, None, None, f"has {split} files but lacks {', '.join(missing)}"))
+            continue
+        columns = {key: _lines(f, problems) for key, f in core.items()}
+        expl_files = [root / f"{e}.{suffix}" for e in EXPLANATION_FILES if (root / f"{e}.{suffix}").exists()]
+        expls = [_lines(f, problems) for f in expl_files]
+        if any(c is None for c in columns.values()) or any(e is None for e in expls):
+            continue
+        n = len(columns["labels"])
+        before = len(problems)
+        for f, rows in [*zip(core.values(), columns.values()), *zip(expl_files, expls)]:
+            if len(rows) != n:
+                problems.append(DataError(f, None, None, f"has {len(rows)} lines but {core['labels'].name} has {n}"))
+        if len(problems) > before:
+            continue
+        examples = splits.setdefault(split, [])
+        for i in range(n):
+            lineno = i + 1
+            label = columns["labels"][i].strip()
+            bad = False
+            if label not in LABELS:
+                problems.append(DataError(core["labels"], lineno, "label", f"{label!r} is not one of {', '.join(LABELS)}"))
+                bad = True
+            texts = {}
+            for key, part in (("s1", "premise"), ("s2", "hypothesis")):
+                tokens = columns[key][i].split()
+                if not tokens:
+                    problems.append(DataError(core[key], lineno, part, "is empty (an empty document)"))
+                    bad = True
+                texts[part] = tokens
+            if bad:
+                continue
+            eid = f"{split}_{lineno}"
+            docids = [f"{eid}_premise", f"{eid}_hypothesis"]
+            for docid, part in zip(docids, ("premise", "hypothesis")):
+                documents[docid] = Document(docid, texts[part], [(0, len(texts[part]))])
+            explanations = [e[i].strip() for e in expls if e[i].strip()]
+            examples.append(finish_example(Example(eid, docids, label, None, [], explanations)))
+    if problems:
+        raise DataErrors(problems)
+    if not splits:
+        raise DataError(root, None, None, "has no e-SNLI files (s1.dev, s2.dev, labels.dev, preproc1_expl_1.dev, ...)")
+    return Dataset(name, splits, documents, sorted({ex.label for v in splits.values() for ex in v}),  # type: ignore[misc]
+                   source=str(root), metadata={"format": "esnli"})
+
+
+def is_esnli_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / f"labels.{s}").exists() and (path / f"s1.{s}").exists() for s in SPLITS)
+
+
+register_loader("esnli", load_esnli, is_esnli_dir, "e-SNLI line-aligned files: s1/s2/labels/preproc1_expl_k.{train,dev,test}")
