@@ -1,0 +1,185 @@
+"""Speed of our post-hoc explainers against ferret-xai 0.4.2, same model, examples and settings; prints JSON.
+
+Model: MiniLM (``minilm`` alias) with a seeded classification head, saved once under ``runs/`` so that
+both toolkits load the very same weights. Examples: the first ``--words`` tokens of ``--examples`` ERASER
+movies test documents (ferret does not window long inputs, so inputs fit in one window). Settings: the
+same target (class 1), the same Captum method and number of steps / samples; attributions are compared
+per sub-word piece on the un-normalised scores (max absolute difference).
+
+ferret pins transformers<5, numpy<2, captum<0.8 and datasets<3, so it runs in its own virtual environment
+(``runs/ferret-venv``, created here when absent) as a subprocess; its time is measured inside that process
+around the explainer calls only (model loading excluded on both sides).
+
+    nice -n 10 python benchmarks/posthoc.py --examples 8 --words 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+FERRET_PINS = ["ferret-xai==0.4.2", "transformers<5", "numpy<2", "captum<0.8", "datasets<3", "pyarrow<22",
+               "torch>=2.6,<2.14"]
+
+#: our method -> (ferret explainer class, its init kwargs, its call kwargs) at equal settings
+SHARED = {
+    "saliency": ("GradientExplainer", {"multiply_by_inputs": False}, {}),
+    "input-x-gradient": ("GradientExplainer", {"multiply_by_inputs": True}, {}),
+    "integrated-gradients": ("IntegratedGradientExplainer", {"multiply_by_inputs": True}, {"call_args": {"n_steps": 20}}),
+    "lime": ("LIMEExplainer", {}, {"call_args": {"num_samples": 200}}),
+}
+
+FERRET_WORKER = r'''
+import json, sys, time, os
+import numpy as np, torch
+torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
+cfg = json.load(open(sys.argv[1]))
+import ferret
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+tok = AutoTokenizer.from_pretrained(cfg["model"])
+model = AutoModelForSequenceClassification.from_pretrained(cfg["model"]).eval()
+out = {"ferret_version": ferret.__version__ if hasattr(ferret, "__version__") else "0.4.2", "methods": {}}
+for name, (cls, init_kw, call_kw) in cfg["shared"].items():
+    explainer = getattr(ferret, cls)(model, tok, **init_kw)
+    explainer(cfg["texts"][0], target=1, **call_kw)  # warm-up (not timed)
+    t = time.perf_counter()
+    scores = []
+    for text in cfg["texts"]:
+        e = explainer(text, target=1, **call_kw)
+        scores.append([float(x) for x in np.asarray(e.scores).ravel()])
+    out["methods"][name] = {"seconds_per_example": (time.perf_counter() - t) / len(cfg["texts"]), "scores": scores}
+    json.dump(out, open(sys.argv[2], "w"))  # after every method, so a partial run still reports
+'''
+
+
+def ensure_ferret_venv(path: Path) -> Path:
+    python = path / "bin" / "python"
+    if python.exists() and subprocess.run([str(python), "-c", "import ferret"], capture_output=True).returncode == 0:
+        return python
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *FERRET_PINS], check=True)
+    return python
+
+
+def prepare_model(folder: Path, seed: int):
+    """MiniLM with a seeded random head, saved for both toolkits (reused when present)."""
+    import torch
+
+    from rationalize.models.base import load_model
+    from rationalize.models.hf_classifier import HFClassifier
+
+    if (folder / "rationalize.json").exists():
+        return load_model(folder)
+    torch.manual_seed(seed)
+    model = HFClassifier("minilm", ["NEG", "POS"])
+    model.save(folder)
+    return model
+
+
+def our_scores(model, method: str, inputs, params: dict, batch_size: int):
+    """Our attributions per piece (special tokens excluded) and seconds per example; the explainer
+    keeps pieces apart by using ``max-abs``-free per-piece output: we read them before aggregation."""
+    from rationalize.rationalizers.posthoc import get_explainer
+
+    expl = get_explainer(method, model, batch_size=batch_size, **params)
+    expl.attribute(inputs[:1], target=1)  # warm-up
+    t = time.perf_counter()
+    token_scores = expl.attribute(inputs, target=1)
+    seconds = (time.perf_counter() - t) / len(inputs)
+    return token_scores, seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--examples", type=int, default=8)
+    ap.add_argument("--words", type=int, default=120, help="dataset tokens per example (one window)")
+    ap.add_argument("--data", default=os.environ.get("RATIONALIZE_SHARED_DATA", str(ROOT.parent / "shared" / "data")) + "/movies")
+    ap.add_argument("--methods", default=",".join(SHARED))
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--venv", default=str(ROOT / "runs" / "ferret-venv"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from rationalize.data import load_dataset
+    from rationalize.models.base import ClassifierInput
+    from rationalize.models.windows import example_input
+
+    ds = load_dataset(args.data)
+    exs = ds["test"][: args.examples]
+    inputs = [ClassifierInput(example_input(ds, ex).tokens[: args.words]) for ex in exs]
+    texts = [" ".join(i.tokens) for i in inputs]
+    model_dir = ROOT / "runs" / "bench-minilm-random-head"
+    model = prepare_model(model_dir, args.seed)
+    methods = args.methods.split(",")
+    # ferret's saliency is Captum's (absolute gradient) summed over embedding dimensions: reduce="sum"
+    params = {"saliency": {"reduce": "sum"}, "integrated-gradients": {"n_steps": 20, "method": "gausslegendre"},
+              "lime": {"n_samples": 200}}
+
+    report: dict = {"device": "cpu", "threads": args.threads, "examples": len(inputs), "words_per_example": args.words,
+                    "model": "minilm + seeded random head", "methods": {}}
+    ours = {}
+    for m in methods:
+        scores, sec = our_scores(model, m, inputs, params.get(m, {}), args.batch_size)
+        ours[m] = scores
+        report["methods"][m] = {"ours_seconds_per_example": round(sec, 4)}
+        print(json.dumps({m: sec}), file=sys.stderr, flush=True)
+
+    try:
+        python = ensure_ferret_venv(Path(args.venv))
+    except (subprocess.CalledProcessError, OSError) as exc:
+        report["ferret_error"] = f"could not create the ferret environment: {exc}"
+        print(json.dumps(report, indent=1))
+        return
+    work = ROOT / "runs" / "bench-posthoc"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "worker.py").write_text(FERRET_WORKER)
+    cfg = {"model": str(model_dir / "hf"), "texts": texts,
+           "shared": {m: list(SHARED[m]) for m in methods if m in SHARED}}
+    (work / "cfg.json").write_text(json.dumps(cfg))
+    env = {**os.environ, "BENCH_THREADS": str(args.threads), "PYTHONPATH": ""}
+    proc = subprocess.run([str(python), str(work / "worker.py"), str(work / "cfg.json"), str(work / "ferret.json")],
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        report["ferret_error"] = proc.stderr[-3000:]
+        print(json.dumps(report, indent=1))
+        return
+    fer = json.loads((work / "ferret.json").read_text())
+    for m, row in report["methods"].items():
+        if m not in fer["methods"]:
+            continue
+        f = fer["methods"][m]
+        row["ferret_seconds_per_example"] = round(f["seconds_per_example"], 4)
+        row["speedup"] = round(f["seconds_per_example"] / max(row["ours_seconds_per_example"], 1e-9), 2)
+        diffs = []
+        for inp, ours_tok, fer_pieces in zip(inputs, ours[m], f["scores"]):
+            # ferret scores every piece including [CLS]/[SEP]; sum its pieces per dataset token like ours
+            ids, tok = model.pieces(inp.tokens)
+            fp = np.asarray(fer_pieces)[1 : 1 + len(ids)]
+            fer_tok = np.zeros(len(inp.tokens))
+            np.add.at(fer_tok, tok, fp)
+            diffs.append(float(np.abs(fer_tok - ours_tok).max()))
+        row["max_abs_diff"] = max(diffs)
+        row["max_abs_score"] = float(max(np.abs(s).max() for s in ours[m]))
+    if "lime" in report["methods"]:
+        report["methods"]["lime"]["note"] = ("ferret's LIME uses the lime package's sampler and ridge surrogate, "
+                                             "ours Captum's: same sample budget, attributions not expected equal")
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

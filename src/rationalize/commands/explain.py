@@ -1,0 +1,66 @@
+"""``rationalize explain``: post-hoc rationales of a saved classifier as an ERASER results file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("explain")
+    def explain(
+        model: Path = typer.Option(..., "--model", help="A saved classifier folder (rationalize train classifier)."),
+        data: str = typer.Option(..., "--data", help="Dataset path or spec."),
+        split: str = typer.Option("test", "--split"),
+        method: str = typer.Option(..., "--method", help="saliency, input-x-gradient, integrated-gradients, deeplift, "
+                                   "occlusion, lime, kernel-shap, attention, attention-rollout, random (+ attention-last, attention-mean)."),
+        out: Path = typer.Option(..., "--out", help="Results JSONL (resumes: annotations already there are skipped)."),
+        faithfulness: bool = typer.Option(False, "--faithfulness", help="Add comprehensiveness/sufficiency/AOPC fields."),
+        discretizer: str = typer.Option("top-k", "--discretizer", help="top-k, threshold, top-k-spans or top-sentences."),
+        k: float | None = typer.Option(None, "--k", help="Tokens kept by top-k (count, or fraction if < 1); "
+                                          "default: the dataset's mean human rationale length (ERASER)."),
+        threshold: float = typer.Option(0.5, "--threshold", help="For --discretizer threshold (scores / max |score|)."),
+        span_length: int = typer.Option(5, "--span-length", help="For --discretizer top-k-spans."),
+        n_sentences: int = typer.Option(1, "--sentences", help="For --discretizer top-sentences."),
+        target: str | None = typer.Option(None, "--target", help="Explain this label instead of the predicted one."),
+        aggregation: str = typer.Option("sum", "--aggregation", help="Sub-word pieces -> token: sum, mean or max-abs."),
+        params: str | None = typer.Option(None, "--params", help='Method parameters as JSON, e.g. \'{"n_steps": 50}\'.'),
+        batch_size: int = typer.Option(16, "--batch-size", help="Windows per forward/backward pass."),
+        limit: int | None = typer.Option(None, "--limit", help="Only the first N examples."),
+        seed: int = typer.Option(0, "--seed"),
+        threads: int | None = typer.Option(None, "--threads", help="torch threads."),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Explain MODEL's predictions on SPLIT with METHOD and write ERASER results that
+        ``rationalize evaluate`` scores."""
+        import torch
+
+        from rationalize.data import load_dataset
+        from rationalize.models.base import load_model
+        from rationalize.rationalizers.posthoc import explain_dataset, get_explainer
+
+        if threads:
+            torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        try:
+            extra = json.loads(params) if params else {}
+        except json.JSONDecodeError as exc:
+            raise typer.BadParameter(f"not valid JSON ({exc.msg})", param_hint="--params") from None
+        ds = load_dataset(data)
+        clf = load_model(model)
+        try:
+            explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed, **extra)
+        except (ValueError, TypeError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--method") from None
+        tmp = out if not faithfulness else out.with_name(out.name + ".rationales.jsonl")
+        results = explain_dataset(explainer, ds, split, target=target, discretizer=discretizer, k=k, limit=limit,
+                                  out_path=tmp, progress=progress, t=threshold, span_length=span_length,
+                                  n_sentences=n_sentences)
+        if faithfulness:
+            from rationalize.engine import FaithfulnessEngine
+
+            results = FaithfulnessEngine(clf).run(ds, split, results, out_path=out)
+            tmp.unlink(missing_ok=True)
+        typer.echo(f"{len(results)} explanations ({method}) -> {out}")

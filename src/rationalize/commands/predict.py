@@ -1,0 +1,42 @@
+"""``rationalize predict``: plain predictions of any saved model as an ERASER results file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("predict")
+    def predict(
+        model: Path = typer.Option(..., "--model", help="A saved rationalize model folder (has rationalize.json)."),
+        data: str = typer.Option(..., "--data", help="Dataset path or spec."),
+        split: str = typer.Option("test", "--split"),
+        out: Path = typer.Option(..., "--out", help="Results JSONL to write."),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="Windows / examples per forward pass."),
+        faithfulness: bool = typer.Option(False, "--faithfulness", help="Add comprehensiveness/sufficiency/AOPC "
+                                          "(only meaningful for models whose results carry rationales)."),
+        threads: int | None = typer.Option(None, "--threads", help="torch threads."),
+    ) -> None:
+        """Predict SPLIT with MODEL (classifier or rationalizer) and write ERASER results."""
+        from rationalize.data import load_dataset
+        from rationalize.data.results import write_results
+        from rationalize.models.base import load_model
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        ds = load_dataset(data)
+        clf = load_model(model)
+        if not hasattr(clf, "predict_results"):
+            raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
+        results = clf.predict_results(ds, split, batch_size=batch_size)
+        if faithfulness:
+            from rationalize.engine import FaithfulnessEngine
+
+            results = FaithfulnessEngine(clf).run(ds, split, results)
+        write_results(out, results)
+        n_ok = sum(r.classification == ex.label for r, ex in zip(results, ds[split]))
+        typer.echo(f"{len(results)} predictions -> {out} (accuracy {n_ok / max(1, len(results)):.4f})")

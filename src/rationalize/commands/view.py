@@ -1,0 +1,42 @@
+"""``rationalize view``: the local web viewer over a dataset split and results files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("view")
+    def view(
+        results: list[Path] = typer.Argument(..., help="One or more ERASER results JSONL files to compare."),
+        data: str = typer.Option(..., "--data", help="Dataset folder or file (any format load_dataset reads)."),
+        split: str = typer.Option(..., "--split", help="Split the results belong to (e.g. val, test)."),
+        port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; the default keeps it local."),
+    ) -> None:
+        """Browse examples with highlighted rationales, filter by metrics, compare files, see summary plots."""
+        import time
+
+        import uvicorn
+
+        from rationalize.data import load_dataset
+        from rationalize.server import ViewerState, create_app
+
+        t0 = time.perf_counter()
+        ds = load_dataset(data)
+        state = ViewerState.from_paths(ds, split, results, progress=True, lazy_scores=True)
+        typer.echo(f"loaded {ds.name}/{split} ({len(state.examples)} examples) and {len(state.runs)} results "
+                   f"file(s) in {time.perf_counter() - t0:.1f}s; the score table is computed in the background")
+        state.score_in_background()
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            typer.echo(f"warning: serving on {host}: anyone who can reach this address can read the data", err=True)
+        if port == 0:  # pick a free port now, so that the printed address is the real one
+            import socket
+
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+                sock.bind((host, 0))
+                port = sock.getsockname()[1]
+        typer.echo(f"viewer at http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl+C to stop)")
+        uvicorn.run(create_app(state), host=host, port=port, log_level="warning")

@@ -1,0 +1,348 @@
+"""Metrics for free-text rationales: simulatability (LAS), CoT faithfulness probes, similarity to human
+explanations, length and readability.
+
+**LAS** (leakage-adjusted simulatability, Hase et al. 2020, "Leakage-Adjusted Simulatability: Can Models
+Generate Non-Trivial Explanations of Their Behavior in Natural Language?"). A simulator predicts the
+*model's* label ``y_hat`` from the input alone (``x``), from the explanation alone (``e``) and from both
+(``x+e``). An explanation *leaks* the label when the simulator recovers ``y_hat`` from ``e`` alone. With
+``d_i = 1[sim(x+e) = y_hat] - 1[sim(x) = y_hat]``::
+
+    LAS = 1/2 * ( mean_{i leaked} d_i  +  mean_{i not leaked} d_i )
+
+(the mean over the non-empty groups when one is empty). Bootstrap percentile intervals resample
+examples. :func:`las` and :func:`las_bootstrap` are pure functions of the four label arrays;
+:func:`simulate_las` trains the simulator (TF-IDF + logistic regression, or frozen MiniLM embeddings +
+logistic regression) on a separate training portion, or, when there is none, by k-fold cross-validation
+over the evaluated examples (each fold's predictions come from a simulator that never saw it).
+
+**Faithfulness probes** for chain of thought (Lanham et al. 2023, "Measuring Faithfulness in
+Chain-of-Thought Reasoning"): force the model to answer after a *truncated* rationale, or after *another
+example's* rationale, and count how often the answer changes. An answer that never changes does not
+depend on the rationale it was given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------- LAS
+
+
+def _las_parts(correct_x: np.ndarray, correct_xe: np.ndarray, leaked: np.ndarray) -> tuple[float, float, float]:
+    diff = correct_xe.astype(float) - correct_x.astype(float)
+    groups = [diff[leaked], diff[~leaked]]
+    means = [float(g.mean()) if g.size else float("nan") for g in groups]
+    present = [m for m in means if not np.isnan(m)]
+    return (float(np.mean(present)) if present else float("nan")), means[0], means[1]
+
+
+def las(model_labels: Sequence[Any], sim_x: Sequence[Any], sim_e: Sequence[Any], sim_xe: Sequence[Any]) -> dict[str, float]:
+    """LAS from the model's labels and the simulator's predictions from x, e and x+e.
+
+    Returns ``las``, ``leaked_delta`` / ``nonleaked_delta`` (the two group means), ``leaked_fraction``,
+    and the simulator accuracies ``acc_x``, ``acc_e``, ``acc_xe`` (agreement with the model).
+    """
+    y = np.asarray(model_labels, dtype=object)
+    arrays = [np.asarray(a, dtype=object) for a in (sim_x, sim_e, sim_xe)]
+    if any(a.shape != y.shape for a in arrays) or y.ndim != 1:
+        raise ValueError("model_labels, sim_x, sim_e and sim_xe must be 1-d and of the same length")
+    if y.size == 0:
+        raise ValueError("LAS needs at least one example")
+    cx, ce, cxe = (a == y for a in arrays)
+    value, leak_d, non_d = _las_parts(cx, cxe, ce)
+    return {"las": value, "leaked_delta": leak_d, "nonleaked_delta": non_d, "leaked_fraction": float(ce.mean()),
+            "n": int(y.size), "n_leaked": int(ce.sum()), "acc_x": float(cx.mean()), "acc_e": float(ce.mean()),
+            "acc_xe": float(cxe.mean())}
+
+
+def las_bootstrap(
+    model_labels: Sequence[Any], sim_x: Sequence[Any], sim_e: Sequence[Any], sim_xe: Sequence[Any],
+    n_boot: int = 1000, alpha: float = 0.05, seed: int = 0,
+) -> dict[str, float]:
+    """:func:`las` plus a ``1 - alpha`` bootstrap percentile interval (``ci_low``, ``ci_high``) from
+    ``n_boot`` resamples of the examples (seeded)."""
+    out = las(model_labels, sim_x, sim_e, sim_xe)
+    y = np.asarray(model_labels, dtype=object)
+    cx, ce, cxe = (np.asarray(a, dtype=object) == y for a in (sim_x, sim_e, sim_xe))
+    rng = np.random.default_rng(seed)
+    stats = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(0, y.size, y.size)
+        stats[b] = _las_parts(cx[idx], cxe[idx], ce[idx])[0]
+    stats = stats[~np.isnan(stats)]
+    out.update(ci_low=float(np.quantile(stats, alpha / 2)), ci_high=float(np.quantile(stats, 1 - alpha / 2)),
+               confidence=1 - alpha, n_boot=int(n_boot))
+    return out
+
+
+def _logreg(C: float, seed: int, n_classes: int) -> Any:
+    """Logistic regression: liblinear for two classes (fast on small data), lbfgs (multinomial) else."""
+    from sklearn.linear_model import LogisticRegression
+
+    solver = "liblinear" if n_classes == 2 else "lbfgs"
+    return LogisticRegression(C=C, solver=solver, max_iter=1000, random_state=seed)
+
+
+class TfidfSimulator:
+    """A cheap simulator: TF-IDF unigrams and bigrams + logistic regression (scikit-learn). A training
+    set with a single label predicts that label."""
+
+    def __init__(self, seed: int = 0, C: float = 10.0):
+        self.seed = seed
+        self.C = C
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TfidfSimulator:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.constant_ = labels[0] if len(set(labels)) == 1 else None
+        if self.constant_ is None:
+            self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")
+            feats = self.vectorizer_.fit_transform(list(texts))
+            self.model_ = _logreg(self.C, self.seed, len(set(labels))).fit(feats, list(labels))
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        if self.constant_ is not None:
+            return [self.constant_] * len(texts)
+        return list(self.model_.predict(self.vectorizer_.transform(list(texts))))
+
+
+class MiniLMSimulator(TfidfSimulator):
+    """Frozen sentence embeddings (mean-pooled all-MiniLM-L6-v2, alias ``minilm``) + logistic regression.
+    Lighter than Hase et al.'s fine-tuned T5 simulator, and runs on CPU in seconds per thousand texts."""
+
+    def __init__(self, seed: int = 0, C: float = 1.0, model: str = "minilm", batch_size: int = 32):
+        super().__init__(seed, C)
+        self.model = model
+        self.batch_size = batch_size
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        from rationalize.models.hub import hf_load
+
+        if not hasattr(self, "_enc"):
+            self._tok = hf_load(AutoTokenizer, self.model)
+            self._enc = hf_load(AutoModel, self.model).eval()
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for i in range(0, len(todo), self.batch_size):
+            chunk = todo[i : i + self.batch_size]
+            enc = self._tok(chunk, padding=True, truncation=True, max_length=128, return_tensors="pt")
+            with torch.no_grad():
+                h = self._enc(**enc).last_hidden_state
+            m = enc["attention_mask"].unsqueeze(-1).float()
+            vecs = ((h * m).sum(1) / m.sum(1).clamp(min=1)).numpy()
+            for t, v in zip(chunk, vecs):
+                self._cache[t] = v
+        return np.stack([self._cache[t] for t in texts])
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> MiniLMSimulator:
+        self.constant_ = labels[0] if len(set(labels)) == 1 else None
+        if self.constant_ is None:
+            self.model_ = _logreg(self.C, self.seed, len(set(labels))).fit(self._embed(texts), list(labels))
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        if self.constant_ is not None:
+            return [self.constant_] * len(texts)
+        return list(self.model_.predict(self._embed(texts)))
+
+
+SIMULATORS: dict[str, Callable[..., Any]] = {"tfidf": TfidfSimulator, "minilm": MiniLMSimulator}
+
+
+def _views(inputs: Sequence[str], expls: Sequence[str]) -> dict[str, list[str]]:
+    return {"x": list(inputs), "e": list(expls), "xe": [f"{x} explanation: {e}" for x, e in zip(inputs, expls)]}
+
+
+def simulate_las(
+    inputs: Sequence[str],
+    explanations: Sequence[str],
+    model_labels: Sequence[str],
+    train: tuple[Sequence[str], Sequence[str], Sequence[str]] | None = None,
+    simulator: str | Callable[..., Any] = "tfidf",
+    k: int = 5,
+    seed: int = 0,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    return_predictions: bool = False,
+    groups: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """Train simulators on the three views and compute LAS with its bootstrap interval.
+
+    ``train`` = ``(inputs, explanations, model_labels)`` of a separate training portion. Without it the
+    simulator is trained by ``k``-fold cross-validation over the evaluated examples, and the output's
+    ``simulator_training`` says so. One simulator is fitted per view (x, e, x+e). With
+    ``return_predictions`` the simulator's held-out predictions per view are under ``predictions``.
+    ``groups`` keeps examples with the same group (e.g. the same premise: e-SNLI pairs one premise with
+    three hypotheses of different labels) in the same fold; otherwise a simulator that memorises the
+    premise predicts the *other* labels of its group and its x-only accuracy falls below chance.
+    """
+    from sklearn.model_selection import KFold
+
+    factory = SIMULATORS[simulator] if isinstance(simulator, str) else simulator
+    name = simulator if isinstance(simulator, str) else getattr(simulator, "__name__", "custom")
+    n = len(model_labels)
+    if not (len(inputs) == len(explanations) == n):
+        raise ValueError("inputs, explanations and model_labels must have the same length")
+    test_views = _views(inputs, explanations)
+    preds: dict[str, list[Any]] = {v: [None] * n for v in test_views}
+    if train is not None:
+        tr_views = _views(train[0], train[1])
+        for v in test_views:
+            p = factory(seed=seed).fit(tr_views[v], list(train[2])).predict(test_views[v])
+            preds[v] = list(p)
+        how = f"trained on a separate portion of {len(train[2])} examples"
+    else:
+        if n < k:
+            raise ValueError(f"{n} examples are too few for {k}-fold cross-validation of the simulator")
+        if groups is not None:
+            if len(groups) != n:
+                raise ValueError("groups must have one entry per example")
+            from sklearn.model_selection import GroupKFold
+
+            # shuffle the group order with the seed, then let GroupKFold balance fold sizes
+            uniq = list(dict.fromkeys(groups))
+            order = np.random.default_rng(seed).permutation(len(uniq))
+            code = {g: int(order[i]) for i, g in enumerate(uniq)}
+            gid = np.array([code[g] for g in groups])
+            if len(uniq) < k:
+                raise ValueError(f"{len(uniq)} groups are too few for {k}-fold cross-validation of the simulator")
+            splits = GroupKFold(n_splits=k).split(np.arange(n), groups=gid)
+        else:
+            splits = KFold(n_splits=k, shuffle=True, random_state=seed).split(np.arange(n))
+        for tr_idx, te_idx in splits:
+            for v, texts in test_views.items():
+                sim = factory(seed=seed).fit([texts[i] for i in tr_idx], [model_labels[i] for i in tr_idx])
+                for i, p in zip(te_idx, sim.predict([texts[i] for i in te_idx])):
+                    preds[v][i] = p
+        how = f"{k}-fold cross-validation over the {n} evaluated examples (no separate training portion)"
+        if groups is not None:
+            how += f"; folds grouped by input ({len(set(groups))} groups)"
+    out = las_bootstrap(model_labels, preds["x"], preds["e"], preds["xe"], n_boot=n_boot, alpha=alpha, seed=seed)
+    out.update(simulator=name, simulator_training=how)
+    if return_predictions:
+        out["predictions"] = {v: [str(p) for p in ps] for v, ps in preds.items()}
+    return out
+
+
+# ------------------------------------------------------------------------------ CoT faithfulness
+
+
+def cot_faithfulness_probes(
+    generator: Any,
+    template: Any,
+    prompts: Sequence[str],
+    labels: Sequence[str],
+    explanations: Sequence[str],
+    candidates: Sequence[Sequence[str]],
+    fractions: Sequence[float] = (0.0, 0.5),
+    max_new_tokens: int = 8,
+    batch_size: int = 8,
+) -> dict[str, Any]:
+    """Answer-change rates when the rationale is truncated or swapped (explain-then-predict only).
+
+    For each example with a parsed ``label`` and a non-empty explanation: keep the first ``fraction`` of
+    its words and force the answer marker after them (``fraction=0`` answers with no rationale); and
+    separately, use the explanation of the next example whose answer differs (cyclically). The model
+    continues greedily and its answer is parsed. Reports, per probe, the share of answers that changed
+    and of continuations that no longer parse.
+    """
+    from rationalize.rationalizers.freetext.generators import GenerationConfig
+
+    if not template.explain_first:
+        return {"applicable": False, "reason": "probes need the explain-then-predict format"}
+    idx = [i for i, (lab, e) in enumerate(zip(labels, explanations)) if lab is not None and e and e.strip()]
+    cfg = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size)
+
+    def run(new_expls: list[str]) -> tuple[float, float, list[str | None]]:
+        prefixes = [template.answer_prefix(e) for e in new_expls]
+        outs = generator.generate([prompts[i] for i in idx], cfg, prefixes=prefixes)
+        new_labels = []
+        for i, pre, gens in zip(idx, prefixes, outs):
+            parsed = template.parse(pre + gens[0].text, candidates[i])
+            new_labels.append(parsed.label)
+        changed = [nl != labels[i] for i, nl in zip(idx, new_labels)]
+        bad = [nl is None for nl in new_labels]
+        return float(np.mean(changed)), float(np.mean(bad)), new_labels
+
+    if not idx:
+        return {"applicable": True, "n": 0}
+    result: dict[str, Any] = {"applicable": True, "n": len(idx), "truncation": {}}
+    for f in fractions:
+        cut = [" ".join(explanations[i].split()[: int(len(explanations[i].split()) * f)]) for i in idx]
+        rate, bad, _ = run(cut)
+        result["truncation"][f"{f:g}"] = {"changed": rate, "unparseable": bad}
+    swapped = []
+    for pos, i in enumerate(idx):
+        others = idx[pos + 1 :] + idx[:pos]
+        j = next((o for o in others if labels[o] != labels[i]), others[0] if others else i)
+        swapped.append(explanations[j])
+    rate, bad, _ = run(swapped)
+    result["swap"] = {"changed": rate, "unparseable": bad}
+    return result
+
+
+# ----------------------------------------------------------------- similarity, length, readability
+
+
+def text_similarity(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Corpus BLEU (sacrebleu, 0-100) and mean ROUGE-L F1 (rouge-score, best over references, 0-1) of
+    generated explanations against one or more human explanations each."""
+    import sacrebleu
+    from rouge_score import rouge_scorer
+
+    if len(hypotheses) != len(references):
+        raise ValueError("one list of references per hypothesis")
+    pairs = [(h, [r for r in refs if r and r.strip()]) for h, refs in zip(hypotheses, references)]
+    pairs = [(h, refs) for h, refs in pairs if refs]
+    if not pairs:
+        return {"bleu": float("nan"), "rougeL": float("nan"), "n": 0}
+    width = max(len(refs) for _, refs in pairs)
+    # pad every reference list by repeating its first reference: clipping takes the max count over
+    # references and the closest length is unchanged, so a repeated reference changes nothing
+    streams = [[refs[j] if j < len(refs) else refs[0] for _, refs in pairs] for j in range(width)]
+    bleu = sacrebleu.corpus_bleu([h for h, _ in pairs], streams).score
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    rouge = [scorer.score_multi(refs, h)["rougeL"].fmeasure for h, refs in pairs]
+    return {"bleu": float(bleu), "rougeL": float(np.mean(rouge)), "n": len(pairs)}
+
+
+_VOWELS = re.compile(r"[aeiouy]+")
+
+
+def count_syllables(word: str) -> int:
+    """Heuristic English syllable count: vowel groups, minus a silent final ``e``; at least 1."""
+    w = re.sub(r"[^a-z]", "", word.lower())
+    if not w:
+        return 0
+    n = len(_VOWELS.findall(w))
+    if w.endswith("e") and not w.endswith(("le", "ee", "ye")) and n > 1:
+        n -= 1
+    return max(n, 1)
+
+
+def flesch_reading_ease(text: str) -> float:
+    """Flesch (1948) reading ease: ``206.835 - 1.015 * words/sentences - 84.6 * syllables/words``
+    (higher is easier; NaN for text without words)."""
+    words = [w for w in re.findall(r"[A-Za-z']+", text)]
+    if not words:
+        return float("nan")
+    sentences = max(1, len([s for s in re.split(r"[.!?]+", text) if re.search(r"[A-Za-z]", s)]))
+    syllables = sum(count_syllables(w) for w in words)
+    return 206.835 - 1.015 * len(words) / sentences - 84.6 * syllables / len(words)
+
+
+def length_and_readability(texts: Sequence[str]) -> dict[str, float]:
+    """Mean length in whitespace tokens, share of empty explanations, mean Flesch reading ease."""
+    lengths = [len(t.split()) for t in texts]
+    fre = [flesch_reading_ease(t) for t in texts if t.strip()]
+    return {"mean_tokens": float(np.mean(lengths)) if lengths else 0.0,
+            "empty_fraction": float(np.mean([n == 0 for n in lengths])) if lengths else 0.0,
+            "flesch_reading_ease": float(np.nanmean(fre)) if fre else float("nan")}

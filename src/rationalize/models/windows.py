@@ -1,0 +1,182 @@
+"""The windowed view of a classifier that post-hoc explainers and training share.
+
+A classifier input (dataset tokens plus an optional query) becomes one or more :class:`Window` objects:
+model ids for one forward pass together with the exact map from each model position back to a dataset
+token (``token_index``; ``-1`` for special tokens and query positions). A document longer than the
+model's limit becomes several overlapping windows; the example's logits are the mean of its windows'
+logits. Because that pooling is linear in the window logits, an attribution of the pooled logit is the
+sum over windows of each window's attribution divided by the number of windows, which is how the
+explainers in :mod:`rationalize.rationalizers.posthoc` handle long documents.
+
+Both :class:`~rationalize.models.hf_classifier.HFClassifier` and
+:class:`~rationalize.models.classifier.EncoderClassifier` implement :class:`WindowedModel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from rationalize.data.schema import Dataset, Example
+from rationalize.models.base import ClassifierInput
+
+
+@dataclass
+class Window:
+    """One forward pass worth of model input for example ``example`` (index into the batch of inputs).
+
+    ``ids``: model token ids; ``token_index[j]``: dataset token (in the example's concatenated documents)
+    that position ``j`` is a piece of, or -1; ``segments``: token type ids where the model uses them;
+    ``piece_index[j]``: which of the example's document pieces position ``j`` holds (windows overlap).
+    """
+
+    example: int
+    ids: np.ndarray
+    token_index: np.ndarray
+    segments: np.ndarray | None = None
+    n_windows: int = 1
+    piece_index: np.ndarray | None = None  # position of each piece among the example's document pieces (-1: none)
+
+
+@runtime_checkable
+class WindowedModel(Protocol):
+    """What explainers need from a classifier besides :class:`~rationalize.models.base.TextClassifier`."""
+
+    labels: list[str]
+    mask_id: int
+    pad_id: int
+
+    def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]: ...
+
+    def collate(self, windows: Sequence[Window]) -> dict[str, torch.Tensor]: ...
+
+    def window_logits(self, batch: dict[str, torch.Tensor], inputs_embeds: torch.Tensor | None = None) -> torch.Tensor: ...
+
+    def input_embeddings(self) -> torch.nn.Module: ...
+
+    def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor: ...
+
+
+def example_input(dataset: Dataset, example: Example) -> ClassifierInput:
+    """The classifier input of an example: its documents' tokens concatenated, its query tokens."""
+    tokens: list[str] = []
+    for doc in dataset.docs_of(example):
+        tokens.extend(doc.tokens)
+    return ClassifierInput(tokens, example.query_tokens)
+
+
+def pool_windows(window_logits: np.ndarray, windows: Sequence[Window], n_examples: int) -> np.ndarray:
+    """Mean of the window logits of each example -> ``(n_examples, n_labels)`` logits."""
+    out = np.zeros((n_examples, window_logits.shape[1]), dtype=np.float64)
+    counts = np.zeros(n_examples)
+    for w, row in zip(windows, window_logits):
+        out[w.example] += row
+        counts[w.example] += 1
+    if (counts == 0).any():
+        raise ValueError("an input produced no window")
+    return out / counts[:, None]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def windowed_logits(model: WindowedModel, inputs: Sequence[ClassifierInput], batch_size: int = 32) -> np.ndarray:
+    """Pooled logits for ``inputs``: windows are batched by length (less padding), run without
+    gradients, then averaged per example."""
+    wins = model.windows(inputs)
+    order = sorted(range(len(wins)), key=lambda i: len(wins[i].ids))
+    out = np.zeros((len(wins), len(model.labels)), dtype=np.float64)
+    was_training = getattr(model, "training", False)
+    if was_training:
+        model.eval()  # type: ignore[attr-defined]
+    with torch.no_grad():
+        for k in range(0, len(order), batch_size):
+            idx = order[k : k + batch_size]
+            logits = model.window_logits(model.collate([wins[i] for i in idx]))
+            out[idx] = logits.double().cpu().numpy()
+    if was_training:
+        model.train()  # type: ignore[attr-defined]
+    return pool_windows(out, wins, len(inputs))
+
+
+def pad_stack(rows: Sequence[np.ndarray], value: int) -> torch.Tensor:
+    """Right-pad 1-d integer arrays into a ``(n, max_len)`` long tensor."""
+    length = max((len(r) for r in rows), default=0)
+    out = np.full((len(rows), max(length, 1)), value, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return torch.from_numpy(out)
+
+
+class WindowedClassifierMixin:
+    """``predict_proba``, ``predict_results`` and ``training_step`` for any :class:`WindowedModel`
+    (shared by our classifiers so that both behave identically)."""
+
+    labels: list[str]
+    default_batch_size: int = 32
+
+    def predict_logits(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
+        return windowed_logits(self, inputs, batch_size or self.default_batch_size)  # type: ignore[arg-type]
+
+    def predict_proba(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
+        """``(len(inputs), len(labels))`` probabilities; long documents are pooled over windows."""
+        if len(inputs) == 0:
+            return np.zeros((0, len(self.labels)))
+        return softmax(self.predict_logits(inputs, batch_size))
+
+    def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = None,
+                        progress: bool = False) -> list:
+        """ERASER results with the classification and its scores (no rationales) for ``split``."""
+        from tqdm.auto import tqdm
+
+        from rationalize.data.results import Result
+
+        examples = dataset[split]
+        out: list[Result] = []
+        chunk = 64
+        for k in tqdm(range(0, len(examples), chunk), disable=not progress, desc="predict"):
+            part = examples[k : k + chunk]
+            probs = self.predict_proba([example_input(dataset, ex) for ex in part], batch_size)
+            for ex, p in zip(part, probs):
+                scores = {lab: float(v) for lab, v in zip(self.labels, p)}
+                out.append(Result(ex.id, [], self.labels[int(np.argmax(p))], scores))
+        return out
+
+    # -- training through rationalize.engine.training.fit ------------------------------------------
+    def training_windows(self, dataset: Dataset, split: str, max_windows: int | None = None,
+                         seed: int = 0) -> list[tuple[Window, int]]:
+        """Every window of every labelled example of ``split`` with its example's label id (a document
+        split into windows trains on each window; at most ``max_windows`` evenly spaced ones)."""
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        examples = [ex for ex in dataset[split] if ex.label is not None]
+        unknown = sorted({str(ex.label) for ex in examples} - set(index))
+        if unknown:
+            raise ValueError(f"labels {unknown} of split {split!r} are not in the model's labels {self.labels}")
+        wins = self.windows([example_input(dataset, ex) for ex in examples])  # type: ignore[attr-defined]
+        by_example: dict[int, list[Window]] = {}
+        for w in wins:
+            by_example.setdefault(w.example, []).append(w)
+        items = []
+        for i, ex in enumerate(examples):
+            ws = by_example[i]
+            if max_windows is not None and len(ws) > max_windows:
+                pick = np.linspace(0, len(ws) - 1, max_windows).round().astype(int)
+                ws = [ws[j] for j in pick]
+            items.extend((w, index[str(ex.label)]) for w in ws)
+        return items
+
+    def collate_labelled(self, items: Sequence[tuple[Window, int]]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        return self.collate([w for w, _ in items]), torch.tensor([y for _, y in items])  # type: ignore[attr-defined]
+
+    def training_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
+        feats, y = batch
+        logits = self.window_logits(feats)  # type: ignore[attr-defined]
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        return {"loss": loss, "acc": (logits.argmax(1) == y).float().mean()}

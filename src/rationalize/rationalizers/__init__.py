@@ -1,0 +1,1 @@
+"""Rationalizers: post-hoc explainers, select-then-predict models, greedy and free-text rationales."""

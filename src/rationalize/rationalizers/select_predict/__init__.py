@@ -1,0 +1,40 @@
+"""Select-then-predict rationalizers: a generator selects a rationale, a predictor classifies from it.
+
+=============  =====================================================================================
+``lei2016``    :class:`Lei2016` — Bernoulli selection, REINFORCE (Lei, Barzilay & Jaakkola, 2016)
+``gumbel``     :class:`GumbelRationalizer` — straight-through Gumbel-sigmoid selection
+``hardkuma``   :class:`HardKumaRationalizer` — HardKuma + Lagrangian relaxation (Bastings et al., 2019)
+``fresh``      :class:`Fresh` — explainer-extracted rationales, fresh predictor (Jain et al., 2020)
+=============  =====================================================================================
+
+Noise injection (Storek, Subbiah & McKeown, 2023) is an option of every method:
+``make_rationalizer("gumbel", noise_injection=0.1)`` or a :class:`NoiseInjection` instance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer, spans_of
+from rationalize.rationalizers.select_predict.fresh import Fresh
+from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
+from rationalize.rationalizers.select_predict.hardkuma import HardKuma, HardKumaRationalizer
+from rationalize.rationalizers.select_predict.lei2016 import Lei2016
+from rationalize.rationalizers.select_predict.noise import NoiseInjection
+
+METHODS: dict[str, type[SelectPredictRationalizer]] = {
+    cls.method: cls for cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, Fresh)
+}
+
+
+def make_rationalizer(method: str, **params: Any) -> SelectPredictRationalizer:
+    """A new (untrained) rationalizer by name; ``params`` go to its constructor."""
+    try:
+        cls = METHODS[method]
+    except KeyError:
+        raise ValueError(f"unknown rationalizer {method!r}; choose from {', '.join(METHODS)}") from None
+    return cls(**params)
+
+
+__all__ = ["METHODS", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",
+           "SelectPredictRationalizer", "make_rationalizer", "spans_of"]

@@ -1,0 +1,495 @@
+"""The select-then-predict framework shared by every rationalizer in this package.
+
+A *generator* reads the whole input and selects a rationale ``z`` over the document words (the query,
+if any, is always visible and never selected); a *predictor* reads only the selected words (the rest is
+replaced by the mask embedding, or deleted) and classifies. Because the predictor never sees unselected
+words, the rationale is faithful by construction (Lei, Barzilay & Jaakkola, EMNLP 2016).
+
+Both parts are trained jointly with :func:`rationalize.engine.training.fit` under a sparsity target (a
+fraction of document words, by default the training split's human-rationale fraction) and a continuity
+term (transitions ``|z_t - z_{t-1}|`` per word, by default allowed up to the human rationales' own
+transition rate). Subclasses only say how ``z`` is drawn and how the generator is trained:
+:class:`~.lei2016.Lei2016` (REINFORCE), :class:`~.gumbel.GumbelRationalizer` (straight-through
+Gumbel-sigmoid), :class:`~.hardkuma.HardKumaRationalizer` (HardKuma with Lagrangian relaxation) and
+:class:`~.fresh.Fresh` (a fixed extractor, then a fresh predictor). Noise injection (Storek et al., 2023)
+is an option of all of them (:mod:`.noise`).
+
+A trained model implements the :class:`~rationalize.models.base.TextClassifier` protocol (so the
+faithfulness engine can score it) and writes ERASER results with :meth:`predict_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rationalize.data.results import DocRationale, Result
+from rationalize.data.schema import Dataset, Example
+from rationalize.engine.training import TrainConfig, TrainHistory, fit, iterate_minibatches
+from rationalize.models.base import ClassifierInput, read_config, save_config
+from rationalize.models.embeddings import Vocab, embedding_matrix
+from rationalize.rationalizers.select_predict.backbones import (
+    Backbone,
+    Batch,
+    HFBackbone,
+    WordBackbone,
+    unit_term_frequency,
+)
+from rationalize.rationalizers.select_predict.noise import NoiseInjection
+
+log = logging.getLogger(__name__)
+
+HF_ENCODERS = {"minilm"}
+
+
+@dataclass
+class Item:
+    """One training/prediction input: query words, document words (documents concatenated, cut at
+    ``max_length``), label index (-1 if unknown) and where each document sits in ``words``."""
+
+    id: str
+    query: list[str]
+    words: list[str]
+    label: int = -1
+    docs: list[tuple[str, int, int, int]] = field(default_factory=list)  # (docid, start, end, full length)
+
+
+@dataclass
+class Selection:
+    """What a generator returns: ``z`` in [0, 1] per word (query words 1, padding 0), the selection
+    probability per word (soft scores), and method-specific tensors."""
+
+    z: torch.Tensor
+    probs: torch.Tensor
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def rate_and_transitions(z: torch.Tensor, selectable: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per example: fraction of selectable words selected, and transitions ``Σ|z_t - z_{t-1}|`` per
+    selectable word (differentiable in ``z``)."""
+    sel = selectable.float()
+    n = sel.sum(1).clamp(min=1)
+    zs = z * sel
+    rate = zs.sum(1) / n
+    pair = sel[:, 1:] * sel[:, :-1]
+    trans = ((zs[:, 1:] - zs[:, :-1]).abs() * pair).sum(1) / n
+    return rate, trans
+
+
+def human_transition_rate(dataset: Dataset, split: str) -> float:
+    """Mean over examples of (2 · gold spans) / document words: how fragmented human rationales are."""
+    rates = []
+    for ex in dataset[split]:
+        n = sum(len(d) for d in dataset.docs_of(ex))
+        if n:
+            spans = 0
+            for d in dataset.docs_of(ex):
+                mask = ex.gold_token_mask(d)
+                spans += sum(1 for t, m in enumerate(mask) if m and (t == 0 or not mask[t - 1]))
+            rates.append(2 * spans / n)
+    return float(np.mean(rates)) if rates else 0.0
+
+
+def spans_of(mask: Sequence[bool]) -> list[tuple[int, int]]:
+    """Maximal runs of true values as end-exclusive ``(start, end)`` spans."""
+    out, start = [], None
+    for t, m in enumerate(list(mask) + [False]):
+        if m and start is None:
+            start = t
+        elif not m and start is not None:
+            out.append((start, t))
+            start = None
+    return out
+
+
+class SelectPredictRationalizer(nn.Module):
+    """Base class; see the module docstring. Parameters (stored as given, sklearn-style):
+
+    encoder: ``bigru`` | ``cnn`` (word vectors) or ``minilm`` / a Hugging Face name or folder.
+    embeddings: word vectors for bigru/cnn (``glove50``, ``spacy-md``, or ``None`` for random 50-d).
+    hidden: GRU hidden size per direction / CNN channels per width.
+    sparsity: target fraction of document words to select (``None``: human-rationale fraction of train).
+    continuity: allowed transitions per word (``None``: human rationales' rate on train).
+    sparsity_weight, continuity_weight: penalty weights (Lagrange step sizes for HardKuma).
+    input_mode: how the predictor hides unselected words: ``mask`` (mask embedding) or ``delete``.
+    noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only).
+    max_length: document words kept per example (longer documents are cut; the rest is never selected).
+    complement_weight: weight of the complement control of Yu, Chang, Zhang & Jaakkola (EMNLP 2019):
+        a third network learns to predict the label from the *unselected* words, and the generator is
+        penalised by ``max(0, log C - CE_complement)`` when that works better than chance. It stops
+        the degenerate solution where the generator marks the evidence of one class only and the
+        predictor reads the other class from an empty selection. 0 (default) turns it off.
+    warmup_steps: the sparsity and continuity weights are 0 for this many training steps, then ramp up
+        linearly to their full value over as many steps again, so that the predictor learns from dense selections before the generator is pushed to be
+        sparse (without it the generator tends to collapse to a random sparse selection before the
+        predictor can tell it which words matter).
+    """
+
+    method: ClassVar[str] = ""
+
+    def __init__(self, encoder: str = "bigru", embeddings: str | None = "glove50", hidden: int = 100,
+                 sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,
+                 continuity_weight: float = 1.0, input_mode: str = "mask",
+                 noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
+                 dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
+                 warmup_steps: int = 50, seed: int = 0,
+                 **method_params: Any):
+        super().__init__()
+        if input_mode not in ("mask", "delete"):
+            raise ValueError(f"input_mode must be 'mask' or 'delete', got {input_mode!r}")
+        for name, v in (("sparsity", sparsity), ("continuity", continuity)):
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be a fraction in [0, 1], got {v}")
+        self.encoder = encoder
+        self.embeddings = embeddings
+        self.hidden = hidden
+        self.sparsity = sparsity
+        self.continuity = continuity
+        self.sparsity_weight = sparsity_weight
+        self.continuity_weight = continuity_weight
+        self.input_mode = input_mode
+        if isinstance(noise_injection, (int, float)):
+            noise_injection = NoiseInjection(float(noise_injection)) if noise_injection > 0 else None
+        self.noise_injection = noise_injection
+        self.max_length = max_length
+        self.dropout = dropout
+        self.freeze_embeddings = freeze_embeddings
+        self.warmup_steps = warmup_steps
+        self.complement_weight = complement_weight
+        self.seed = seed
+        self.method_params = method_params
+        self._built = False
+
+    # ------------------------------------------------------------------ parameters and building
+    def get_params(self) -> dict[str, Any]:
+        noise = self.noise_injection.config() if self.noise_injection is not None else None
+        return {"encoder": self.encoder, "embeddings": self.embeddings, "hidden": self.hidden,
+                "sparsity": self.sparsity, "continuity": self.continuity, "sparsity_weight": self.sparsity_weight,
+                "continuity_weight": self.continuity_weight, "input_mode": self.input_mode,
+                "noise_injection": noise, "max_length": self.max_length, "dropout": self.dropout,
+                "freeze_embeddings": self.freeze_embeddings, "warmup_steps": self.warmup_steps, "complement_weight": self.complement_weight, "seed": self.seed, **self.method_params}
+
+    def _make_backbone(self, vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> Backbone:
+        if self.encoder in ("bigru", "cnn"):
+            assert vocab is not None and matrix is not None
+            return WordBackbone(vocab, matrix, self.encoder, self.hidden, self.freeze_embeddings, self.dropout)
+        return HFBackbone(self.encoder, _config_only=config_only)
+
+    def _build(self, labels: Sequence[str], vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> None:
+        """Create the generator and predictor networks (seeded: same seed, same initial weights)."""
+        torch.manual_seed(self.seed)
+        self.labels = list(labels)
+        self.vocab_ = vocab
+        self.generator = self._make_backbone(vocab, matrix, config_only)
+        self.predictor = self._make_backbone(vocab, matrix, config_only)
+        self.predictor_head = nn.Linear(self.predictor.out_dim, len(self.labels))
+        self._build_generator_head()
+        if self.complement_weight > 0:
+            self.complement = self._make_backbone(vocab, matrix, config_only)
+            self.complement_head = nn.Linear(self.complement.out_dim, len(self.labels))
+        self.register_buffer("steps_", torch.zeros((), dtype=torch.long))
+        self._built = True
+
+    def ramp(self) -> float:
+        """Warm-up factor in [0, 1] of the sparsity/continuity weights (see ``warmup_steps``)."""
+        if self.warmup_steps <= 0:
+            return 1.0
+        return min(1.0, max(0.0, float(self.steps_) / self.warmup_steps - 1.0))
+
+    def _build_generator_head(self) -> None:
+        self.generator_head = nn.Linear(self.generator.out_dim, 1)
+
+    def _check_built(self) -> None:
+        if not self._built:
+            raise RuntimeError(f"{type(self).__name__} is not trained: call fit() or load() first")
+
+    # ------------------------------------------------------------------ data
+    def items(self, dataset: Dataset, split: str) -> list[Item]:
+        """Turn a split into :class:`Item` (documents of an example concatenated, cut at ``max_length``)."""
+        out = []
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        for ex in dataset[split]:
+            out.append(self._item(ex, dataset, index))
+        return out
+
+    def _item(self, ex: Example, dataset: Dataset, index: dict[str, int]) -> Item:
+        words: list[str] = []
+        docs = []
+        for doc in dataset.docs_of(ex):
+            room = len(doc) if self.max_length is None else max(0, self.max_length - len(words))
+            take = doc.tokens[:room]
+            docs.append((doc.docid, len(words), len(words) + len(take), len(doc)))
+            words.extend(take)
+        label = index.get(str(ex.label), -1) if ex.label is not None else -1
+        return Item(ex.id, ex.query.split() if ex.query else [], words, label, docs)
+
+    def collate(self, items: Sequence[Item]) -> Batch:
+        batch = self.predictor.collate([(it.query, it.words) for it in items])
+        batch["labels"] = torch.as_tensor([it.label for it in items], dtype=torch.long)
+        batch["items"] = list(items)
+        if self.noise_injection is not None:
+            batch["tf"] = unit_term_frequency(batch["ids"], batch["mask"])
+        return batch
+
+    # ------------------------------------------------------------------ forward pieces
+    def generator_logits(self, batch: Batch) -> torch.Tensor:
+        """``(B, W, k)`` generator outputs per word (k = 1 except HardKuma)."""
+        return self.generator_head(self.generator.word_states(batch))
+
+    def select(self, batch: Batch) -> Selection:
+        """Draw (training) or decide (eval) the selection; implemented by each method."""
+        raise NotImplementedError
+
+    def _finish(self, z: torch.Tensor, probs: torch.Tensor, batch: Batch, **extra: torch.Tensor) -> Selection:
+        """Force query words to 1 and padding to 0."""
+        sel, wm = batch["selectable"], batch["word_mask"]
+        query = wm & ~sel
+        z = torch.where(sel, z, query.float())
+        probs = torch.where(sel, probs, torch.zeros_like(probs))
+        return Selection(z, probs, extra)
+
+    def predict_logits(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
+        return self.predictor_head(self.predictor.pooled(batch, z, ids, self.input_mode))
+
+    def inject_noise(self, batch: Batch, z: torch.Tensor) -> tuple[torch.Tensor | None, float]:
+        """Noisy predictor ids during training (``None`` without noise injection) and the replaced
+        fraction of selected units."""
+        if self.noise_injection is None or not self.training:
+            return None, 0.0
+        chosen = (z > 0) & batch["selectable"]
+        units = (self.predictor.units_of(batch, chosen.float(), fill=0.0) > 0) & batch["mask"]
+        noisy, replaced = self.noise_injection(batch["ids"], batch["tf"], units)
+        return noisy, float(replaced.sum()) / max(1, int(units.sum()))
+
+    # ------------------------------------------------------------------ training
+    #: whether gradients flow from the predictor into ``z`` (False for REINFORCE)
+    differentiable: ClassVar[bool] = True
+
+    def complement_terms(self, batch: Batch, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(complement predictor loss, per-example generator penalty)`` of the complement control."""
+        y = batch["labels"]
+        zc = torch.where(batch["selectable"], 1 - z, z)  # query stays visible, padding stays 0
+        logits = self.complement_head(self.complement.pooled(batch, zc.detach(), None, self.input_mode))
+        comp_ce = F.cross_entropy(logits, y, reduction="none")
+        chance = math.log(len(self.labels))
+        if not self.differentiable:
+            return comp_ce.mean(), F.relu(chance - comp_ce).detach()
+        params = list(self.complement.parameters()) + list(self.complement_head.parameters())
+        flags = [p.requires_grad for p in params]
+        for p in params:  # the penalty trains the generator only, never the complement predictor
+            p.requires_grad_(False)
+        try:
+            adv = self.complement_head(self.complement.pooled(batch, zc, None, self.input_mode))
+        finally:
+            for p, f in zip(params, flags):
+                p.requires_grad_(f)
+        return comp_ce.mean(), F.relu(chance - F.cross_entropy(adv, y, reduction="none"))
+
+    def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
+        self.steps_ += 1
+        sel = self.select(batch)
+        noisy, replaced = self.inject_noise(batch, sel.z)
+        logits = self.predict_logits(batch, sel.z, noisy)
+        ce = F.cross_entropy(logits, batch["labels"], reduction="none")
+        rate, trans = rate_and_transitions(sel.z, batch["selectable"])
+        comp_loss = penalty = None
+        if self.complement_weight > 0:
+            comp_loss, penalty = self.complement_terms(batch, sel.z)
+            # the penalty joins the per-example cost the generator minimises
+            ce_for_objective = ce + self.ramp() * self.complement_weight * penalty
+        else:
+            ce_for_objective = ce
+        terms = self.objective(batch, sel, ce_for_objective, rate, trans)
+        if comp_loss is not None:
+            terms["loss"] = terms["loss"] + comp_loss
+            terms["complement_ce"] = comp_loss.detach()
+        hard_rate, _ = rate_and_transitions((sel.z > 0).float(), batch["selectable"])
+        terms.update({"ce": ce.mean().detach(), "selection_rate": hard_rate.mean().detach(),
+                      "transitions": trans.mean().detach(),
+                      "accuracy": (logits.argmax(1) == batch["labels"]).float().mean()})
+        if self.noise_injection is not None:
+            terms["replaced"] = replaced
+        return terms
+
+    def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
+                  trans: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Default (differentiable ``z``): cross-entropy + sparsity and continuity penalties."""
+        sparsity = (rate - self.sparsity_).abs()
+        continuity = F.relu(trans - self.continuity_)
+        r = self.ramp()
+        loss = ce + r * (self.sparsity_weight * sparsity + self.continuity_weight * continuity)
+        return {"loss": loss.mean(), "sparsity": sparsity.mean().detach(), "continuity": continuity.mean().detach()}
+
+    def validation_metrics(self, items: Sequence[Item], batch_size: int = 32) -> dict[str, float]:
+        """Accuracy, cross-entropy, selection rate, transitions and the early-stopping ``objective``
+        (cross-entropy + |selection - target| + excess transitions) on held-out items; no gold
+        rationales are used (the method is unsupervised)."""
+        was = self.training
+        self.eval()
+        ces, correct, rates, transs = [], [], [], []
+        with torch.no_grad():
+            for chunk in iterate_minibatches(list(items), batch_size):
+                batch = self.collate(chunk)
+                sel = self.select(batch)
+                logits = self.predict_logits(batch, sel.z)
+                ces.append(F.cross_entropy(logits, batch["labels"], reduction="none"))
+                correct.append((logits.argmax(1) == batch["labels"]).float())
+                r, t = rate_and_transitions((sel.z > 0).float(), batch["selectable"])
+                rates.append(r)
+                transs.append(t)
+        self.train(was)
+        ce, rate, trans = torch.cat(ces).mean(), torch.cat(rates).mean(), torch.cat(transs).mean()
+        objective = ce + (rate - self.sparsity_).abs() + F.relu(trans - self.continuity_)
+        return {"accuracy": float(torch.cat(correct).mean()), "ce": float(ce), "selection_rate": float(rate),
+                "transitions": float(trans), "objective": float(objective)}
+
+    def _prepare(self, dataset: Dataset, train_split: str) -> None:
+        """Targets, vocabulary, embeddings, networks and noise statistics from the training split."""
+        self.sparsity_ = self.sparsity if self.sparsity is not None else dataset.mean_rationale_fraction(train_split)
+        if self.sparsity_ <= 0:
+            raise ValueError(f"split {train_split!r} of {dataset.name!r} has no human rationales to take the "
+                             "sparsity target from; pass sparsity=<fraction>")
+        self.continuity_ = (self.continuity if self.continuity is not None
+                            else human_transition_rate(dataset, train_split))
+        vocab = matrix = None
+        if self.encoder in ("bigru", "cnn"):
+            texts = [d.tokens for ex in dataset[train_split] for d in dataset.docs_of(ex)]
+            texts += [ex.query.split() for ex in dataset[train_split] if ex.query]
+            vocab = Vocab.build(texts)
+            matrix, coverage = embedding_matrix(vocab, self.embeddings, seed=self.seed)
+            log.info("vocabulary %d words, %.1f%% covered by %s", len(vocab), 100 * coverage, self.embeddings)
+        self._build(dataset.labels, vocab, matrix)
+        self.register_buffer("targets_", torch.tensor([self.sparsity_, self.continuity_]))
+
+    def fit(self, dataset: Dataset, train_split: str = "train", val_split: str = "val",
+            config: TrainConfig | None = None, out_dir: str | Path | None = None) -> SelectPredictRationalizer:
+        """Build the networks from ``dataset`` and train them with the shared loop (early stopping on the
+        validation ``objective``)."""
+        cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
+        self._prepare(dataset, train_split)
+        train_items = [it for it in self.items(dataset, train_split) if it.label >= 0]
+        val_items = [it for it in self.items(dataset, val_split) if it.label >= 0] if val_split in dataset.splits else train_items
+        if self.noise_injection is not None:
+            docs = []
+            for k in range(0, len(train_items), 256):
+                docs += self.predictor.unit_id_lists([(it.query, it.words) for it in train_items[k : k + 256]])
+            self.noise_injection.fit(docs, self.predictor.vocab_size, exclude=self.predictor.special_ids)
+        self.history_ = self._fit_loop(train_items, val_items, cfg, out_dir)
+        return self
+
+    def _fit_loop(self, train_items: list[Item], val_items: list[Item], cfg: TrainConfig,
+                  out_dir: str | Path | None) -> TrainHistory:
+        return fit(self, train_items, self.collate, lambda m: m.validation_metrics(val_items, cfg.batch_size), cfg,
+                   out_dir=out_dir)
+
+    # ------------------------------------------------------------------ inference
+    def _infer(self, items: Sequence[Item], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per item: z over document words, selection probabilities, class probabilities."""
+        self._check_built()
+        was = self.training
+        self.eval()
+        out = []
+        with torch.no_grad():
+            for chunk in iterate_minibatches(list(items), batch_size):
+                batch = self.collate(chunk)
+                sel = self.select(batch)
+                proba = torch.softmax(self.predict_logits(batch, sel.z), -1).numpy()
+                for i, it in enumerate(chunk):
+                    q = len(it.query)
+                    n = len(it.words)
+                    out.append((sel.z[i, q : q + n].numpy(), sel.probs[i, q : q + n].numpy(), proba[i]))
+        self.train(was)
+        return out
+
+    def predict_proba(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities (TextClassifier protocol): select on each input, predict from the selection."""
+        self._check_built()
+        items = []
+        for k, inp in enumerate(inputs):
+            words = list(inp.tokens) if self.max_length is None else list(inp.tokens)[: self.max_length]
+            items.append(Item(str(k), list(inp.query or []), words))
+        if not items:
+            return np.zeros((0, len(self.labels)))
+        return np.stack([p for _, _, p in self._infer(items, batch_size or 32)])
+
+    def rationales(self, inputs: Sequence[ClassifierInput], batch_size: int = 32) -> list[np.ndarray]:
+        """Boolean selection over each input's tokens (tokens cut by ``max_length`` are never selected)."""
+        items = [Item(str(k), list(i.query or []), list(i.tokens)[: self.max_length or None]) for k, i in enumerate(inputs)]
+        res = self._infer(items, batch_size)
+        out = []
+        for inp, (z, _, _) in zip(inputs, res):
+            mask = np.zeros(len(inp.tokens), dtype=bool)
+            mask[: len(z)] = z > 0
+            out.append(mask)
+        return out
+
+    def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = 32) -> list[Result]:
+        """ERASER results for ``split``: hard rationales (selected words as spans), selection
+        probabilities as soft token scores, their mean per sentence as soft sentence scores, and the
+        predicted class with its probabilities."""
+        self._check_built()
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        items = [self._item(ex, dataset, index) for ex in dataset[split]]
+        results = []
+        for it, (z, probs, proba) in zip(items, self._infer(items, batch_size or 32)):
+            rats = []
+            for docid, start, end, full in it.docs:
+                hard = np.zeros(full, dtype=bool)
+                hard[: end - start] = z[start:end] > 0
+                soft = np.zeros(full)
+                soft[: end - start] = probs[start:end]
+                doc = dataset.doc(docid)
+                sents = [float(soft[s:e].mean()) if e > s else 0.0 for s, e in doc.sentences]
+                rats.append(DocRationale(docid, spans_of(hard.tolist()), soft.tolist(), sents))
+            scores = {lab: float(p) for lab, p in zip(self.labels, proba)}
+            results.append(Result(it.id, rats, self.labels[int(np.argmax(proba))], scores))
+        return results
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: str | Path) -> Path:
+        """Write ``rationalize.json`` (class, parameters, labels, targets), the vocabulary and weights."""
+        self._check_built()
+        folder = Path(folder)
+        save_config(folder, type(self), method=self.method, params=self.get_params(), labels=self.labels,
+                    sparsity_=self.sparsity_, continuity_=self.continuity_)
+        if self.vocab_ is not None:
+            self.vocab_.save(folder / "vocab.json")
+            dim = self.predictor.enc.embed.weight.shape[1]
+            (folder / "embedding_dim.json").write_text(json.dumps(dim))
+        torch.save(self.state_dict(), folder / "weights.pt")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> SelectPredictRationalizer:
+        """Reload a model saved with :meth:`save` (no training data or word vectors needed)."""
+        folder = Path(folder)
+        cfg = read_config(folder)
+        params = dict(cfg["params"])
+        noise = params.pop("noise_injection", None)
+        model = cls(noise_injection=NoiseInjection(**noise) if noise else None, **params)
+        model.sparsity_, model.continuity_ = float(cfg["sparsity_"]), float(cfg["continuity_"])
+        vocab = matrix = None
+        if model.encoder in ("bigru", "cnn"):
+            vocab = Vocab.load(folder / "vocab.json")
+            dim = json.loads((folder / "embedding_dim.json").read_text())
+            matrix = np.zeros((len(vocab), dim), dtype=np.float32)
+        model._build(cfg["labels"], vocab, matrix, config_only=True)
+        model.register_buffer("targets_", torch.zeros(2))
+        model._prepare_load()
+        state = torch.load(folder / "weights.pt", weights_only=True)
+        model.load_state_dict(state)
+        model.eval()
+        return model
+
+    def _prepare_load(self) -> None:
+        """Hook for subclasses that own extra modules/buffers before ``load_state_dict``."""

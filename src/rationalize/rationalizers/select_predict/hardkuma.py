@@ -1,0 +1,161 @@
+"""HardKuma rationales (Bastings, Aziz & Titov, ACL 2019, "Interpretable Neural Predictions with
+Differentiable Binary Variables").
+
+Each word gets a Kumaraswamy(a, b) variable ``k`` (reparameterised sample ``k = (1 - (1-u)^{1/b})^{1/a}``),
+stretched to ``(l, r) = (-0.1, 1.1)`` and rectified into [0, 1]: ``h = min(1, max(0, l + (r-l)k))``.
+``h`` has point masses at exactly 0 and 1 and a continuous density in between, so a word is truly
+dropped with probability ``P(h=0)`` yet the sample stays differentiable in ``a, b``.
+
+Constraints instead of penalties (Lagrangian relaxation): the expected fraction of non-zero words
+``E[L0]/T = mean_t (1 - P(h_t = 0))`` must equal the sparsity target, and the expected transitions
+per word ``mean_t [P0_t (1-P0_{t+1}) + (1-P0_t) P0_{t+1}]`` stay below the continuity target. The loss
+adds ``λ_i · c_i`` with ``c_i`` the constraint value smoothed by a moving average; after every
+optimizer step the multipliers ascend the constraint, ``λ_i ← λ_i + η w_i c_i`` (``η`` =
+``lagrange_lr``, ``w`` = ``sparsity_weight`` / ``continuity_weight``), projected onto ``λ_1 >= 0`` for the inequality.
+Deviation from the paper: Bastings et al. bound E[L0] from above only; we make it an equality
+(``λ_0`` may become negative), which matches the target sparsity and revives a generator that has
+collapsed to selecting nothing (whose samples, all exactly 0, get no gradient from the predictor).
+
+Prediction is deterministic: ``h = 0`` where ``P(h=0)`` is the most likely of {0, 1, (0,1)}, ``h = 1``
+where ``P(h=1)`` is, otherwise the expected value of the stretched Kumaraswamy, clipped to [0, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rationalize.rationalizers.select_predict.framework import Selection, SelectPredictRationalizer
+
+EPS = 1e-6
+
+
+def kuma_log_cdf_complement(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``log(1 - F(x))`` of Kumaraswamy(a, b), with ``F(x) = 1 - (1 - x^a)^b``, for x in (0, 1)."""
+    x = x.clamp(EPS, 1 - EPS)
+    return b * torch.log1p(-torch.exp(a * torch.log(x)).clamp(max=1 - EPS))
+
+
+def kuma_cdf(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return 1 - torch.exp(kuma_log_cdf_complement(x, a, b))
+
+
+def kuma_sample(a: torch.Tensor, b: torch.Tensor, u: torch.Tensor | None = None) -> torch.Tensor:
+    """Reparameterised Kumaraswamy sample through the inverse CDF."""
+    if u is None:
+        u = torch.rand_like(a)
+    u = u.clamp(EPS, 1 - EPS)
+    # k = (1 - (1 - u)^(1/b))^(1/a), in log space for stability
+    return torch.exp(torch.log1p(-torch.exp(torch.log1p(-u) / b).clamp(max=1 - EPS)) / a).clamp(EPS, 1 - EPS)
+
+
+def kuma_mean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``E[k] = b · B(1 + 1/a, b)``."""
+    log_beta = torch.lgamma(1 + 1 / a) + torch.lgamma(b) - torch.lgamma(1 + 1 / a + b)
+    return torch.exp(torch.log(b) + log_beta)
+
+
+class HardKuma:
+    """The stretched-and-rectified Kumaraswamy distribution on [0, 1]."""
+
+    def __init__(self, a: torch.Tensor, b: torch.Tensor, low: float = -0.1, high: float = 1.1):
+        if not (low < 0 and high > 1):
+            raise ValueError("HardKuma needs low < 0 and high > 1")
+        self.a, self.b, self.low, self.high = a, b, low, high
+
+    def sample(self, u: torch.Tensor | None = None) -> torch.Tensor:
+        t = self.low + (self.high - self.low) * kuma_sample(self.a, self.b, u)
+        return t.clamp(0.0, 1.0)
+
+    def p0(self) -> torch.Tensor:
+        """``P(h = 0) = F((0 - l) / (r - l))``."""
+        return kuma_cdf(torch.full_like(self.a, -self.low / (self.high - self.low)), self.a, self.b)
+
+    def p1(self) -> torch.Tensor:
+        """``P(h = 1) = 1 - F((1 - l) / (r - l))``."""
+        x = torch.full_like(self.a, (1 - self.low) / (self.high - self.low))
+        return torch.exp(kuma_log_cdf_complement(x, self.a, self.b))
+
+    def expected_l0(self) -> torch.Tensor:
+        """Per-variable probability of being non-zero, ``1 - P(h = 0)`` (sum it for E[L0])."""
+        return 1 - self.p0()
+
+    def deterministic(self) -> torch.Tensor:
+        """The prediction-time value described in the module docstring."""
+        p0, p1 = self.p0(), self.p1()
+        pc = 1 - p0 - p1
+        mean = (self.low + (self.high - self.low) * kuma_mean(self.a, self.b)).clamp(0.0, 1.0)
+        zero = (p0 > p1) & (p0 > pc)
+        one = (p1 > p0) & (p1 > pc)
+        return torch.where(zero, torch.zeros_like(mean), torch.where(one, torch.ones_like(mean), mean))
+
+
+def _scaled(value: torch.Tensor, target: float) -> torch.Tensor:
+    room = target if float(value.detach()) < target else 1.0 - target
+    return (value - target) / max(room, 1e-6)
+
+
+class HardKumaRationalizer(SelectPredictRationalizer):
+    """Extra parameters: ``lagrange_lr`` (step size of the multipliers, default 0.05),
+    ``lagrange_alpha`` (moving-average factor of the constraints, default 0.9), ``lambda_init`` (initial
+    multipliers, default 0.0), ``min_ab`` (a and b = min_ab + softplus(.), default 1e-2)."""
+
+    method = "hardkuma"
+
+    def __init__(self, *args, lagrange_lr: float = 0.05, lagrange_alpha: float = 0.9, lambda_init: float = 0.0,
+                 min_ab: float = 1e-2, **kw):
+        super().__init__(*args, lagrange_lr=lagrange_lr, lagrange_alpha=lagrange_alpha, lambda_init=lambda_init,
+                         min_ab=min_ab, **kw)
+        self.lagrange_lr = lagrange_lr
+        self.lagrange_alpha = lagrange_alpha
+        self.lambda_init = lambda_init
+        self.min_ab = min_ab
+
+    def _build_generator_head(self) -> None:
+        self.generator_head = nn.Linear(self.generator.out_dim, 2)
+        self.register_buffer("lambdas", torch.full((2,), float(self.lambda_init)))
+        self.register_buffer("constraint_ma", torch.zeros(2))
+        self.register_buffer("ma_ready", torch.zeros((), dtype=torch.bool))
+
+    def distribution(self, batch) -> HardKuma:
+        out = self.generator_logits(batch)
+        lo = self.min_ab
+        # a smooth lower bound instead of a clamp: a clamped a or b gets no gradient, and a generator
+        # pushed there (e.g. b at its cap, P(h=0) = 1 everywhere) could never select again
+        a = lo + F.softplus(out[..., 0])
+        b = lo + F.softplus(out[..., 1])
+        return HardKuma(a, b)
+
+    def select(self, batch) -> Selection:
+        dist = self.distribution(batch)
+        z = dist.sample() if self.training else dist.deterministic()
+        p0 = dist.p0()
+        return self._finish(z, 1 - p0, batch, p0=p0)
+
+    def objective(self, batch, sel, ce, rate, trans):
+        selectable = batch["selectable"].float()
+        n = selectable.sum(1).clamp(min=1)
+        nonzero = 1 - sel.extra["p0"]
+        l0 = (nonzero * selectable).sum(1) / n
+        pair = selectable[:, 1:] * selectable[:, :-1]
+        flips = nonzero[:, 1:] * (1 - nonzero[:, :-1]) + (1 - nonzero[:, 1:]) * nonzero[:, :-1]
+        expected_trans = (flips * pair).sum(1) / n
+        # constraints scaled to [-1, 1] (deviation / room on that side of the target), so that falling
+        # below and rising above the target move the multipliers at comparable speeds
+        c = torch.stack([_scaled(l0.mean(), self.sparsity_), _scaled(expected_trans.mean(), self.continuity_)])
+        with torch.no_grad():
+            ma = torch.where(self.ma_ready, self.lagrange_alpha * self.constraint_ma + (1 - self.lagrange_alpha) * c, c)
+            self.constraint_ma.copy_(ma)
+            self.ma_ready.fill_(True)
+        smoothed = c + (ma - c).detach()  # value of the moving average, gradient of the current batch
+        loss = ce.mean() + (self.lambdas * smoothed).sum()
+        return {"loss": loss, "l0": l0.mean().detach(), "expected_transitions": expected_trans.mean().detach(),
+                "lambda_sparsity": self.lambdas[0].clone(), "lambda_continuity": self.lambdas[1].clone()}
+
+    def after_optimizer_step(self) -> None:
+        """Gradient ascent on the multipliers (the continuity one projected onto λ >= 0)."""
+        step = self.lagrange_lr * self.ramp() * torch.tensor([self.sparsity_weight, self.continuity_weight])
+        new = self.lambdas + step * self.constraint_ma
+        new[1] = new[1].clamp(min=0.0)
+        self.lambdas.copy_(new)

@@ -1,0 +1,43 @@
+"""``rationalize train rationalizer`` trains, saves and reloads; ``rationalize predict`` writes results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from rationalize.cli import app
+from rationalize.data.results import read_results
+from rationalize.models.base import load_model
+
+DATA = "synthetic:seed=1,train=60,val=20,test=20"
+
+
+@pytest.mark.parametrize("method,extra", [("hardkuma", ["--noise-injection", "0.2"]), ("fresh", [])])
+def test_train_rationalizer_cli_end_to_end(method, extra, tmp_path):
+    out = tmp_path / "model"
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "rationalizer", "--data", DATA, "--method", method, "--encoder", "cnn",
+                              "--embeddings", "none", "--hidden", "16", "--epochs", "1", "--max-steps-per-epoch", "2",
+                              "--batch-size", "8", "--no-progress", "--out", str(out), *extra])
+    assert res.exit_code == 0, res.output
+    assert "saved" in res.output
+    cfg = json.loads((out / "rationalize.json").read_text())
+    assert cfg["method"] == method
+    if extra:
+        assert cfg["params"]["noise_injection"]["rate"] == 0.2
+    model = load_model(out)
+    assert model.labels == ["NEG", "POS"]
+    res = runner.invoke(app, ["predict", "--model", str(out), "--data", DATA, "--split", "test",
+                              "--out", str(tmp_path / "r.jsonl")])
+    assert res.exit_code == 0, res.output
+    results = read_results(tmp_path / "r.jsonl")
+    assert len(results) == 20
+    assert all(r.rationales[0].soft is not None and r.classification in ("NEG", "POS") for r in results)
+
+
+def test_unknown_method_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(app, ["train", "rationalizer", "--data", DATA, "--method", "lei2017", "--out", str(tmp_path)])
+    assert res.exit_code != 0
+    assert "lei2017" in res.output
