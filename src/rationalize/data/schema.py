@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Span:
@@ -34,6 +36,15 @@ class Span:
 
     def tokens(self) -> range:
         return range(self.start, self.end)
+
+
+def mask_to_spans(mask: Sequence[bool | int]) -> list[tuple[int, int]]:
+    """Maximal runs of true values in a token mask as end-exclusive ``(start, end)`` spans."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    d = np.diff(np.concatenate([[0], m.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
 
 
 @dataclass(frozen=True)

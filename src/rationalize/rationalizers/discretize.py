@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rationalize.data.schema import mask_to_spans  # noqa: F401  (part of this module's API)
+
 
 def _k_of(k: float, n: int) -> int:
     """``k`` tokens: an integer count, or a fraction of ``n`` when ``0 < k < 1``."""
@@ -77,15 +79,6 @@ def top_sentences(scores: Sequence[float], sentences: Sequence[tuple[int, int]],
         a, b = sentences[int(i)]
         mask[a:b] = True
     return mask
-
-
-def mask_to_spans(mask: Sequence[bool]) -> list[tuple[int, int]]:
-    """Maximal runs of True as end-exclusive ``(start, end)`` spans."""
-    m = np.asarray(mask, dtype=bool)
-    if not m.any():
-        return []
-    d = np.diff(np.concatenate([[0], m.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
 
 
 DISCRETIZERS = ("top-k", "threshold", "top-k-spans", "top-sentences")

@@ -9,7 +9,8 @@ import torch
 
 from rationalize.models.base import ClassifierInput, TextClassifier, load_model
 from rationalize.rationalizers.select_predict import METHODS, make_rationalizer
-from rationalize.rationalizers.select_predict.framework import rate_and_transitions, spans_of
+from rationalize.data.schema import mask_to_spans as spans_of
+from rationalize.rationalizers.select_predict.framework import rate_and_transitions
 from tests.rationalizers.select_predict.conftest import FAST, METHOD_KW, quick_config, token_prf
 
 _TRAINED: dict[str, object] = {}

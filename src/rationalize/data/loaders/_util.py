@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from rationalize.data.eraser import _docids_of, example_to_record
-from rationalize.data.schema import Document, Evidence, Example
+from rationalize.data.schema import Document, Evidence, Example, mask_to_spans  # noqa: F401  (re-exported)
 
 # A word (with inner apostrophes, e.g. "don't") or a single non-space, non-word character.
 _SIMPLE = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
@@ -50,21 +50,6 @@ def char_span_to_tokens(offsets: Sequence[tuple[int, int]], start: int, end: int
     """The smallest token range covering every token that overlaps characters ``[start, end)``."""
     hit = [i for i, (s, e) in enumerate(offsets) if s < end and e > start]
     return (hit[0], hit[-1] + 1) if hit else None
-
-
-def mask_to_spans(mask: Sequence[int | bool]) -> list[tuple[int, int]]:
-    """Maximal runs of true values as half-open ``(start, end)`` ranges."""
-    spans: list[tuple[int, int]] = []
-    start = None
-    for i, m in enumerate(mask):
-        if m and start is None:
-            start = i
-        elif not m and start is not None:
-            spans.append((start, i))
-            start = None
-    if start is not None:
-        spans.append((start, len(mask)))
-    return spans
 
 
 def make_evidence(doc: Document, start: int, end: int, sent_of: Sequence[int] | None = None) -> Evidence:

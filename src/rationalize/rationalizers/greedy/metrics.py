@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from rationalize.metrics.plausibility import f1
+
 
 def iou(predicted: Iterable[int], gold: Iterable[int]) -> float:
     """|P & G| / |P | G| of two position sets (1.0 when both are empty)."""
@@ -26,10 +28,7 @@ def token_f1(predicted: Iterable[int], gold: Iterable[int]) -> float:
     if not p and not g:
         return 1.0
     inter = len(p & g)
-    if inter == 0:
-        return 0.0
-    prec, rec = inter / len(p), inter / len(g)
-    return 2 * prec * rec / (prec + rec)
+    return float(f1(inter / len(p), inter / len(g))) if inter else 0.0
 
 
 def length_ratios(lengths: Sequence[int], optimal_lengths: Sequence[int]) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer, spans_of
+from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer
 from rationalize.rationalizers.select_predict.fresh import Fresh
 from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
 from rationalize.rationalizers.select_predict.hardkuma import HardKuma, HardKumaRationalizer
@@ -37,4 +37,4 @@ def make_rationalizer(method: str, **params: Any) -> SelectPredictRationalizer:
 
 
 __all__ = ["METHODS", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",
-           "SelectPredictRationalizer", "make_rationalizer", "spans_of"]
+           "SelectPredictRationalizer", "make_rationalizer"]

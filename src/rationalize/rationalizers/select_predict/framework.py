@@ -34,10 +34,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from rationalize.data.results import DocRationale, Result
-from rationalize.data.schema import Dataset, Example
+from rationalize.data.schema import Dataset, Example, mask_to_spans
 from rationalize.engine.training import TrainConfig, TrainHistory, fit, iterate_minibatches
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import Vocab, embedding_matrix
+from rationalize.rationalizers.discretize import sentence_scores
 from rationalize.rationalizers.select_predict.backbones import (
     Backbone,
     Batch,
@@ -98,18 +99,6 @@ def human_transition_rate(dataset: Dataset, split: str) -> float:
                 spans += sum(1 for t, m in enumerate(mask) if m and (t == 0 or not mask[t - 1]))
             rates.append(2 * spans / n)
     return float(np.mean(rates)) if rates else 0.0
-
-
-def spans_of(mask: Sequence[bool]) -> list[tuple[int, int]]:
-    """Maximal runs of true values as end-exclusive ``(start, end)`` spans."""
-    out, start = [], None
-    for t, m in enumerate(list(mask) + [False]):
-        if m and start is None:
-            start = t
-        elif not m and start is not None:
-            out.append((start, t))
-            start = None
-    return out
 
 
 class SelectPredictRationalizer(nn.Module):
@@ -449,8 +438,8 @@ class SelectPredictRationalizer(nn.Module):
                 soft = np.zeros(full)
                 soft[: end - start] = probs[start:end]
                 doc = dataset.doc(docid)
-                sents = [float(soft[s:e].mean()) if e > s else 0.0 for s, e in doc.sentences]
-                rats.append(DocRationale(docid, spans_of(hard.tolist()), soft.tolist(), sents))
+                sents = sentence_scores(soft, doc.sentences, "mean").tolist()
+                rats.append(DocRationale(docid, mask_to_spans(hard), soft.tolist(), sents))
             scores = {lab: float(p) for lab, p in zip(self.labels, proba)}
             results.append(Result(it.id, rats, self.labels[int(np.argmax(proba))], scores))
         return results
