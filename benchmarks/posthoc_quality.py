@@ -109,7 +109,7 @@ def synthetic(methods, seed: int) -> dict[str, Any]:
     return out
 
 
-def movies(model_dir: str, n: int, methods, data: str) -> dict[str, Any]:
+def movies(model_dir: str, n: int, methods, data: str, classify: bool = True) -> dict[str, Any]:
     from rationalize.commands.train_classifier import classifier_metrics
     from rationalize.data import load_dataset
     from rationalize.models.base import load_model
@@ -117,7 +117,7 @@ def movies(model_dir: str, n: int, methods, data: str) -> dict[str, Any]:
     ds = load_dataset(data)
     model = load_model(model_dir)
     t = time.perf_counter()
-    cls = classifier_metrics(model, ds, "test")
+    cls = classifier_metrics(model, ds, "test") if classify else None
     out: dict[str, Any] = {"model": model_dir, "model_class": type(model).__name__, "test_classification": cls,
                            "classification_seconds": round(time.perf_counter() - t, 1), "examples_explained": n}
     sub = subset(ds, "test", n)
@@ -138,6 +138,7 @@ def main() -> None:
     ap.add_argument("--movies-data", default=os.environ.get("RATIONALIZE_SHARED_DATA", "../shared/data") + "/movies")
     ap.add_argument("--movies-examples", type=int, default=40)
     ap.add_argument("--movies-methods", default=None, help="methods for movies (default: --methods)")
+    ap.add_argument("--no-classification", action="store_true", help="skip the full test-split classification")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -151,7 +152,8 @@ def main() -> None:
         print(json.dumps({"synthetic": report["synthetic"]}), file=sys.stderr, flush=True)
     for m in args.movies_model:
         report.setdefault("movies", []).append(
-            movies(m, args.movies_examples, (args.movies_methods or args.methods).split(","), args.movies_data))
+            movies(m, args.movies_examples, (args.movies_methods or args.methods).split(","), args.movies_data,
+                   classify=not args.no_classification))
     report["eraser_paper_best_movies_soft_auprc"] = 0.42
     print(json.dumps(report, indent=1))
 

@@ -31,7 +31,7 @@ from rationalize.metrics import evaluate
 SYNTH_KW = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, warmup_steps=30)
 SYNTH_METHOD_KW = {"gumbel": dict(complement_weight=1.0), "lei2016": dict(complement_weight=0.3),
                    "hardkuma": dict(complement_weight=0.3),
-                   "fresh": dict(extractor="input-x-gradient", rationale_type="threshold")}
+                   "fresh": dict(extractor="input-x-gradient", rationale_type="threshold", trained_extractor=True)}
 
 
 def scores_of(model, ds, split: str, faithfulness: bool = True) -> dict:
@@ -107,6 +107,13 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=100)
     ap.add_argument("--max-length", type=int, default=2048)
     ap.add_argument("--complement", type=float, default=0.3)
+    ap.add_argument("--sparsity", type=float, default=None, help="selection target (default: train human fraction)")
+    ap.add_argument("--extractor", default="attention", help="fresh: explainer of the support model")
+    ap.add_argument("--support-model", default=None, help="fresh: saved classifier used as the support model")
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--patience", type=int, default=2)
+    ap.add_argument("--warmup-steps", type=int, default=50, help="movies: steps before the sparsity terms ramp in")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     Path(args.log).parent.mkdir(parents=True, exist_ok=True)
@@ -157,21 +164,33 @@ def main() -> None:
             for seed in args.seeds:
                 for method in args.methods:
                     def fn(method=method, seed=seed, noise=noise):
-                        kw = dict(encoder=args.encoder or "cnn", embeddings="glove50", hidden=args.hidden, warmup_steps=50,
-                                  max_length=args.max_length, complement_weight=args.complement)
+                        kw = dict(encoder=args.encoder or "cnn", embeddings="glove50", hidden=args.hidden, warmup_steps=args.warmup_steps,
+                                  max_length=args.max_length, complement_weight=args.complement, sparsity=args.sparsity)
                         if method == "fresh":
                             kw.pop("complement_weight")
-                            kw["extractor"] = "attention"
+                            kw.update(extractor=args.extractor, support_model=args.support_model)
                         key = f"{method}-noise{noise}-seed{seed}-h{args.hidden}-c{args.complement}-L{args.max_length}"
+                        if args.encoder == "minilm" or args.sparsity is not None or args.support_model:
+                            key += f"-{args.encoder}-s{args.sparsity}-{args.extractor}"
+                        if args.warmup_steps != 50:
+                            key += f"-w{args.warmup_steps}-lr{args.lr}"
                         m = train_rationalizer(ds, method, Path("runs/select_predict_movies") / key,
-                                               epochs=args.epochs or 6, batch_size=32, lr=1e-3,
-                                               patience=2, seed=seed, progress=False, noise_injection=noise, **kw)
+                                               epochs=args.epochs or 6, batch_size=args.batch_size,
+                                               lr=args.lr or (1e-3 if (args.encoder or "cnn") in ("cnn", "bigru") else 3e-5),
+                                               patience=args.patience, seed=seed, progress=False, noise_injection=noise, **kw)
                         s, _ = scores_of(m, ds, "test")
                         return {"method": method, "seed": seed, "noise": noise, "encoder": kw["encoder"], "hidden": args.hidden,
                                 "max_length": args.max_length, "complement_weight": kw.get("complement_weight", 0.0),
                                 "train_seconds": m.train_seconds_, "best_epoch": m.history_.best_epoch,
-                                "sparsity_target": m.sparsity_, **s}
-                    out["runs"].append(run(f"movies/{args.encoder or 'cnn'}{args.hidden}/{method}/noise{noise}/seed{seed}/c{args.complement}/L{args.max_length}", log, done, fn))
+                                "sparsity_target": m.sparsity_, "extractor": kw.get("extractor"),
+                                "warmup_steps": args.warmup_steps, "epochs_run": len(m.history_.epochs),
+                                "support_model": kw.get("support_model"), **s}
+                    tag = f"movies/{args.encoder or 'cnn'}{args.hidden}/{method}/noise{noise}/seed{seed}/c{args.complement}/L{args.max_length}"
+                    if args.sparsity is not None or args.support_model:
+                        tag += f"/s{args.sparsity}/{args.extractor}/support={args.support_model}"
+                    if args.warmup_steps != 50:
+                        tag += f"/warmup{args.warmup_steps}/lr{args.lr}"
+                    out["runs"].append(run(tag, log, done, fn))
     print(json.dumps(out, indent=1))
 
 

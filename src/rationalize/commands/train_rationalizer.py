@@ -65,6 +65,12 @@ def register(app: typer.Typer) -> None:
         max_length: int = typer.Option(2048, "--max-length", help="Document words kept per example."),
         warmup_steps: int = typer.Option(50, "--warmup-steps", help="Steps before the sparsity terms ramp in."),
         extractor: str = typer.Option("attention", "--extractor", help="fresh: explainer that extracts rationales."),
+        rationale_type: str = typer.Option("topk", "--rationale-type", help="fresh: topk, contiguous or threshold."),
+        trained_extractor: bool = typer.Option(False, "--trained-extractor/--no-trained-extractor",
+                                               help="fresh: train a tagger on the support model's rationales and extract with it."),
+        tagger_epochs: int = typer.Option(5, "--tagger-epochs", help="fresh: epochs of the trained extractor."),
+        support_model: Path = typer.Option(None, "--support-model",
+                                           help="fresh: a saved classifier (train classifier --out) used as the support model instead of training one."),
         epochs: int = typer.Option(10, "--epochs"),
         batch_size: int = typer.Option(32, "--batch-size"),
         lr: float = typer.Option(None, "--lr", help="Learning rate (default 1e-3; 2e-5 for minilm)."),
@@ -96,7 +102,11 @@ def register(app: typer.Typer) -> None:
         if input_mode is not None:
             params["input_mode"] = input_mode
         if method == "fresh":
-            params["extractor"] = extractor
+            params.update(extractor=extractor, rationale_type=rationale_type,
+                          support_model=str(support_model) if support_model else None,
+                          trained_extractor=trained_extractor, tagger_epochs=tagger_epochs)
+        elif support_model is not None:
+            raise typer.BadParameter("only fresh uses a support model", param_hint="--support-model")
         model = train_rationalizer(ds, method, out, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                                    seed=seed, progress=progress, max_steps_per_epoch=max_steps, **params)
         h = model.history_

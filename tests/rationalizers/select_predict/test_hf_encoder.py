@@ -52,3 +52,45 @@ def test_hf_encoder_trains_predicts_and_reloads(tiny_bert, tiny_synth, tmp_path)
     again = load_model(tmp_path / "m")
     inputs = [ClassifierInput(doc.tokens)]
     np.testing.assert_allclose(again.predict_proba(inputs), model.predict_proba(inputs), atol=1e-5)
+
+
+def test_delete_mode_reads_the_rationale_as_a_rewritten_text(tiny_bert):
+    """Deleting words equals feeding the text without them (fresh positions), and with ``long_inputs``
+    a rationale far beyond the encoder's piece limit still reaches the predictor."""
+    from rationalize.rationalizers.select_predict.backbones import HFBackbone
+
+    torch.manual_seed(0)
+    bb = HFBackbone(tiny_bert, max_pieces=40, long_inputs=True).eval()
+    words = [f"w{i % 7}" if i % 5 else "great" for i in range(120)]  # ~240 pieces, far over 40
+    keep = np.zeros(len(words), dtype=bool)
+    keep[[3, 50, 51, 110, 119]] = True
+    batch = bb.collate([([], words)])
+    assert batch["ids"].shape[1] > 40  # nothing cut at collate time
+    z = torch.as_tensor(keep, dtype=torch.float32).unsqueeze(0)
+    short = bb.collate([([], [w for w, k in zip(words, keep) if k])])
+    with torch.no_grad():
+        got = bb.pooled(batch, z, mode="delete")
+        want = bb.pooled(short, torch.ones(1, int(keep.sum())), mode="mask")
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="max_pieces"):
+        bb.pooled(batch, z, mode="mask")
+
+
+def test_fresh_reuses_a_saved_support_classifier(tiny_synth, tmp_path):
+    """``support_model`` skips step (1): the saved classifier's explanations drive the extraction."""
+    from rationalize.commands.train_classifier import train_classifier
+    from rationalize.rationalizers.posthoc import get_explainer
+
+    support, _ = train_classifier(tiny_synth, "cnn", tmp_path / "support", epochs=2, lr=5e-3, batch_size=16, seed=0,
+                                  progress=False, vectors=None, hidden=16)
+    model = make_rationalizer("fresh", encoder="cnn", embeddings=None, hidden=16, support_model=str(tmp_path / "support"),
+                              extractor="saliency", sparsity=0.2)
+    model.fit(tiny_synth, config=TrainConfig(epochs=1, batch_size=8, lr=1e-3, monitor="objective", mode="min",
+                                             progress=False, max_steps_per_epoch=2), out_dir=tmp_path / "fresh")
+    assert not (tmp_path / "fresh" / "support").exists()  # nothing trained for step (1)
+    doc = tiny_synth.doc(tiny_synth["test"][0].docids[0])
+    expected = get_explainer("saliency", support).attribute([ClassifierInput(doc.tokens)])[0]
+    got = model.predict_results(tiny_synth, "test")[0].rationales[0]
+    np.testing.assert_allclose(got.soft, expected, atol=1e-5)
+    k = round(0.2 * len(doc))
+    assert {t for s, e in got.hard for t in range(s, e)} == set(np.argsort(-np.asarray(expected), kind="stable")[:k].tolist())

@@ -148,13 +148,18 @@ class HFBackbone(Backbone):
     """A Hugging Face encoder (e.g. the ``minilm`` alias) over word pieces of the dataset words.
 
     A word's state is the state of its first piece. The predictor replaces the input embeddings of
-    unselected pieces by the ``[MASK]`` embedding (``mode="mask"``) or, additionally, removes them from
-    attention (``mode="delete"``); the ``[CLS]`` state is classified. Sequences are cut at
-    ``max_pieces`` word pieces; words beyond are never selected.
+    unselected pieces by the ``[MASK]`` embedding (``mode="mask"``) or removes them from the sequence
+    (``mode="delete"``: kept pieces move to the front, in order, with fresh positions, as if the text
+    had been rewritten without the other words); the ``[CLS]`` state is classified. Sequences are cut
+    at ``max_pieces`` word pieces; words beyond are never selected. With ``long_inputs=True`` (FRESH:
+    the selection is known before the encoder runs) the cut happens *after* deletion instead, so a
+    rationale anywhere in a long document reaches the predictor as long as the rationale itself fits.
     """
 
-    def __init__(self, name: str = "minilm", max_pieces: int = 512, _config_only: bool = False):
+    def __init__(self, name: str = "minilm", max_pieces: int = 512, long_inputs: bool = False,
+                 _config_only: bool = False):
         super().__init__()
+        self.long_inputs = long_inputs
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         from rationalize.models.hub import hf_load
@@ -183,7 +188,7 @@ class HFBackbone(Backbone):
                     pieces = [tok.mask_token_id]
                 else:
                     pieces = tok.encode(word, add_special_tokens=False) or [tok.unk_token_id]
-                if len(ids) + len(pieces) >= self.max_pieces:
+                if not self.long_inputs and len(ids) + len(pieces) >= self.max_pieces:
                     batch["word_mask"][i, w:] = False
                     batch["selectable"][i, w:] = False
                     break
@@ -207,12 +212,22 @@ class HFBackbone(Backbone):
 
     def pooled(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None, mode: str = "mask") -> torch.Tensor:
         ids = batch["ids"] if ids is None else ids
-        zu = self.units_of(batch, z).unsqueeze(-1)
-        table = self.model.get_input_embeddings()
-        x = table(ids) * zu + (1 - zu) * table(torch.full_like(ids, self.tokenizer.mask_token_id))
-        attention = batch["mask"].long()
+        zu = self.units_of(batch, z)  # special pieces ([CLS], [SEP]) count as selected
+        mask = batch["mask"]
         if mode == "delete":
-            attention = attention * (zu.squeeze(-1) > 0).long()
+            keep = (zu > 0) & mask
+            order = torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices
+            n = keep.sum(1)
+            width = max(1, min(self.max_pieces, int(n.max())))
+            order = order[:, :width]
+            ids, zu = torch.gather(ids, 1, order), torch.gather(zu, 1, order)
+            mask = torch.arange(width).unsqueeze(0) < n.clamp(max=width).unsqueeze(1)
         elif mode != "mask":
             raise ValueError(f"unknown input mode {mode!r}; use 'mask' or 'delete'")
-        return self.model(inputs_embeds=x, attention_mask=attention).last_hidden_state[:, 0]
+        elif ids.shape[1] > self.max_pieces:
+            raise ValueError(f"{ids.shape[1]} word pieces exceed max_pieces={self.max_pieces}; inputs longer than the "
+                             "encoder only work with input_mode='delete' (long_inputs)")
+        table = self.model.get_input_embeddings()
+        zu = zu.unsqueeze(-1)
+        x = table(ids) * zu + (1 - zu) * table(torch.full_like(ids, self.tokenizer.mask_token_id))
+        return self.model(inputs_embeds=x, attention_mask=mask.long()).last_hidden_state[:, 0]

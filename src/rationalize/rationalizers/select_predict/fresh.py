@@ -16,6 +16,13 @@ Here the support model is our :class:`~rationalize.models.classifier.EncoderClas
 any explainer of :func:`rationalize.rationalizers.posthoc.get_explainer` (default ``attention``, the
 paper's best choice with gradients close behind). The fresh predictor is the framework's predictor;
 by default it reads rationales with the other words deleted (``input_mode="delete"``), as in the paper.
+
+With ``trained_extractor=True`` step (2) is the paper's full version: a token tagger (same encoder family as
+the predictor) is trained to reproduce the support model's rationales on the training split, and at
+prediction time the *tagger* marks the rationale, without the support model. A tagger learns what the
+support model's rationales have in common across documents, so it also marks evidence that the support
+model happened to ignore in one document (e.g. the second of two sentiment phrases once the first one
+has decided the prediction); it is also cheaper at prediction time than running an explainer.
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+from torch.nn import functional as F
 
 from rationalize.data.schema import Dataset
-from rationalize.engine.training import TrainConfig
+from rationalize.engine.training import TrainConfig, fit, iterate_minibatches
 from rationalize.models.base import ClassifierInput, load_model
 from rationalize.rationalizers.discretize import top_k
 from rationalize.rationalizers.select_predict.framework import Item, Selection, SelectPredictRationalizer
@@ -47,32 +56,69 @@ def best_span(scores: Sequence[float], length: int) -> np.ndarray:
     return mask
 
 
+class RationaleTagger(nn.Module):
+    """FRESH's trained extractor: one logit per document word ("is it in the rationale?"), trained with
+    binary cross-entropy on the support model's rationales (query words and padding are ignored)."""
+
+    def __init__(self, backbone: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.Linear(backbone.out_dim, 1)
+
+    def logits(self, batch: dict[str, Any]) -> torch.Tensor:
+        return self.head(self.backbone.word_states(batch)).squeeze(-1)
+
+    def training_step(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        logits, target, sel = self.logits(batch), batch["targets"], batch["selectable"]
+        loss = F.binary_cross_entropy_with_logits(logits[sel], target[sel])
+        hit = ((logits[sel] > 0) == (target[sel] > 0.5)).float().mean()
+        return {"loss": loss, "accuracy": hit.detach()}
+
+
 class Fresh(SelectPredictRationalizer):
     """Extra parameters: ``extractor`` (an explainer name, default ``attention``), ``extractor_kw``
     (its options), ``rationale_type`` (``topk``, ``contiguous`` or ``threshold``), ``support_epochs`` (default: the
-    training config's epochs)."""
+    training config's epochs), ``support_model`` (a folder saved by ``rationalize train classifier``: use that
+    classifier as the support model instead of training one; step (1) is the same for every rationale
+    length and extractor, so it is worth reusing), ``trained_extractor`` (train a tagger on the support
+    model's rationales and extract with it; see the module docstring) and ``tagger_epochs``.
+
+    With a Hugging Face predictor and ``input_mode="delete"`` the predictor reads the *compacted*
+    rationale (``long_inputs``), so rationales from documents longer than the encoder's limit are read
+    whole as long as the rationale itself fits."""
 
     method = "fresh"
 
     def __init__(self, *args, extractor: str = "attention", extractor_kw: dict[str, Any] | None = None,
-                 rationale_type: str = "topk", support_epochs: int | None = None, input_mode: str = "delete", **kw):
+                 rationale_type: str = "topk", support_epochs: int | None = None, input_mode: str = "delete",
+                 support_model: str | None = None, trained_extractor: bool = False, tagger_epochs: int = 5, **kw):
         if rationale_type not in ("topk", "contiguous", "threshold"):
             raise ValueError(f"rationale_type must be 'topk', 'contiguous' or 'threshold', got {rationale_type!r}")
         super().__init__(*args, input_mode=input_mode, extractor=extractor, extractor_kw=dict(extractor_kw or {}),
-                         rationale_type=rationale_type, support_epochs=support_epochs, **kw)
+                         rationale_type=rationale_type, support_epochs=support_epochs,
+                         support_model=None if support_model is None else str(support_model),
+                         trained_extractor=trained_extractor, tagger_epochs=tagger_epochs, **kw)
+        self.support_model = support_model
+        self.trained_extractor = trained_extractor
+        self.tagger_epochs = tagger_epochs
         self.extractor = extractor
         self.extractor_kw = dict(extractor_kw or {})
         self.rationale_type = rationale_type
         self.support_epochs = support_epochs
         self._scores: dict[tuple, np.ndarray] = {}
         self.threshold_: float | None = None
+        self._tagger_ready = False
 
     def _build(self, labels, vocab, matrix, config_only: bool = False) -> None:
         torch.manual_seed(self.seed)
         self.labels = list(labels)
         self.vocab_ = vocab
         self.predictor = self._make_backbone(vocab, matrix, config_only)
+        if self.input_mode == "delete" and hasattr(self.predictor, "long_inputs"):
+            self.predictor.long_inputs = True  # the selection is known before the predictor runs
         self.predictor_head = torch.nn.Linear(self.predictor.out_dim, len(self.labels))
+        if self.trained_extractor:
+            self.tagger = RationaleTagger(self._make_backbone(vocab, matrix, config_only))
         self.register_buffer("steps_", torch.zeros((), dtype=torch.long))
         self._built = True
 
@@ -88,7 +134,7 @@ class Fresh(SelectPredictRationalizer):
         self._scores: dict[tuple, np.ndarray] = {}
 
     # -- extraction -----------------------------------------------------------------------------------
-    def scores(self, items: Sequence[Item]) -> list[np.ndarray]:
+    def support_scores(self, items: Sequence[Item]) -> list[np.ndarray]:
         """The explainer's scores over each item's document words (cached: the support model is fixed)."""
         todo = [it for it in items if self._key(it) not in self._scores]
         if todo:
@@ -97,35 +143,102 @@ class Fresh(SelectPredictRationalizer):
                 self._scores[self._key(it)] = np.asarray(s, dtype=float)[: len(it.words)]
         return [self._scores[self._key(it)] for it in items]
 
+    def tagger_scores(self, items: Sequence[Item], batch_size: int = 32) -> list[np.ndarray]:
+        """The trained extractor's probability that each document word is in the rationale."""
+        was = self.tagger.training
+        self.tagger.eval()
+        out = []
+        with torch.no_grad():
+            for chunk in iterate_minibatches(list(items), batch_size):
+                batch = self.tagger.backbone.collate([(it.query, it.words) for it in chunk])
+                probs = torch.sigmoid(self.tagger.logits(batch)) * batch["selectable"]
+                for i, it in enumerate(chunk):
+                    q = len(it.query)
+                    row = np.zeros(len(it.words))
+                    got = probs[i, q : q + len(it.words)].double().numpy()
+                    row[: len(got)] = got
+                    out.append(row)
+        self.tagger.train(was)
+        return out
+
+    def scores(self, items: Sequence[Item]) -> list[np.ndarray]:
+        """Scores the rationale is cut from: the trained extractor's once it exists, else the explainer's."""
+        if self.trained_extractor and self._tagger_ready:
+            return self.tagger_scores(items)
+        return self.support_scores(items)
+
     @staticmethod
     def _normalised(s: np.ndarray) -> np.ndarray:
         top = np.abs(s).max() if len(s) else 0.0
         return s / top if top > 0 else s
 
-    def calibrate(self, items: Sequence[Item]) -> float:
-        """The global threshold whose mean selected fraction over ``items`` is the sparsity target."""
-        normed = [self._normalised(s) for s in self.scores(items) if len(s)]
+    def _threshold_for(self, scores: Sequence[np.ndarray]) -> float:
+        """The global threshold on max-normalised scores whose mean selected fraction is the sparsity target."""
+        normed = [self._normalised(s) for s in scores if len(s)]
         lo, hi = -1.0, 1.0
         for _ in range(40):  # bisection on the mean per-document selected fraction
             mid = (lo + hi) / 2
             frac = float(np.mean([(s >= mid).mean() for s in normed])) if normed else 0.0
             lo, hi = (mid, hi) if frac > self.sparsity_ else (lo, mid)
-        self.threshold_ = hi
         return hi
 
+    def calibrate(self, items: Sequence[Item]) -> float:
+        """Set ``threshold_`` so that the mean selected fraction over ``items`` is the sparsity target."""
+        self.threshold_ = self._threshold_for(self.scores(items))
+        return self.threshold_
+
+    def _discretize(self, s: np.ndarray, threshold: float | None) -> np.ndarray:
+        if self.rationale_type == "threshold":
+            if threshold is None:
+                raise RuntimeError("FRESH threshold is not calibrated (fit() does it)")
+            return self._normalised(s) >= threshold if len(s) else np.zeros(0, dtype=bool)
+        k = max(1, round(self.sparsity_ * len(s))) if len(s) else 0
+        return top_k(s, k) if self.rationale_type == "topk" else best_span(s, k)
+
     def extract(self, items: Sequence[Item]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(hard mask, scores)`` over each item's document words, from the support model's explainer."""
-        out = []
-        for it, s in zip(items, self.scores(items)):
-            if self.rationale_type == "threshold":
-                if self.threshold_ is None:
-                    raise RuntimeError("FRESH threshold is not calibrated (fit() does it)")
-                mask = self._normalised(s) >= self.threshold_ if len(s) else np.zeros(0, dtype=bool)
-            else:
-                k = max(1, round(self.sparsity_ * len(it.words))) if len(it.words) else 0
-                mask = top_k(s, k) if self.rationale_type == "topk" else best_span(s, k)
-            out.append((mask, s))
-        return out
+        """``(hard mask, scores)`` over each item's document words."""
+        return [(self._discretize(s, self.threshold_), s) for s in self.scores(items)]
+
+    # -- the trained extractor ------------------------------------------------------------------------
+    def _tagger_batch(self, items: Sequence[Item], targets: dict[tuple, np.ndarray]) -> dict[str, Any]:
+        batch = self.tagger.backbone.collate([(it.query, it.words) for it in items])
+        t = torch.zeros(batch["word_mask"].shape)
+        for i, it in enumerate(items):
+            q, m = len(it.query), targets[self._key(it)]
+            n = min(len(m), int(batch["selectable"][i].sum()))
+            t[i, q : q + n] = torch.as_tensor(m[:n], dtype=torch.float32)
+        batch["targets"] = t
+        return batch
+
+    def _train_tagger(self, train_items: list[Item], val_items: list[Item], cfg: TrainConfig,
+                      out_dir: Path | None) -> None:
+        """Step (2) of the paper: label every training word with the support model's rationale, then fit
+        the tagger to those labels (shared loop; early stopping on the validation loss)."""
+        targets: dict[tuple, np.ndarray] = {}
+        for split in (train_items, val_items):
+            scores = self.support_scores(split)
+            thr = self._threshold_for(scores) if self.rationale_type == "threshold" else None
+            for it, sc in zip(split, scores):
+                targets[self._key(it)] = self._discretize(sc, thr)
+
+        def evaluate(tagger: nn.Module) -> dict[str, float]:
+            was = tagger.training
+            tagger.eval()
+            losses = []
+            with torch.no_grad():
+                for chunk in iterate_minibatches(list(val_items), cfg.batch_size):
+                    losses.append(float(tagger.training_step(self._tagger_batch(chunk, targets))["loss"]))
+            tagger.train(was)
+            return {"loss": float(np.mean(losses)) if losses else 0.0}
+
+        tcfg = TrainConfig(epochs=self.tagger_epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed,
+                           patience=cfg.patience, monitor="loss", mode="min", progress=cfg.progress,
+                           max_steps_per_epoch=cfg.max_steps_per_epoch, grad_clip=cfg.grad_clip)
+        self.tagger_history_ = fit(self.tagger, train_items, lambda chunk: self._tagger_batch(chunk, targets), evaluate,
+                                   tcfg, out_dir=out_dir)
+        for q in self.tagger.parameters():  # fixed from now on: the predictor's optimiser must not move it
+            q.requires_grad_(False)
+        self._tagger_ready = True
 
     @staticmethod
     def _key(it: Item) -> tuple:
@@ -153,6 +266,14 @@ class Fresh(SelectPredictRationalizer):
 
         cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
         out = Path(out_dir) if out_dir is not None else None
+        if self.support_model is not None:
+            support = load_model(self.support_model)
+            missing = sorted(set(dataset.labels) - set(getattr(support, "labels", dataset.labels)))
+            if missing:
+                raise ValueError(f"support model {self.support_model} does not know the labels {missing} of {dataset.name!r}")
+            self._set_support(support)
+            super().fit(dataset, train_split, val_split, cfg, out / "predictor" if out else None)
+            return self
         support, _ = train_classifier(
             dataset, self.encoder, out / "support" if out else None, epochs=self.support_epochs or cfg.epochs,
             lr=None if self.encoder not in ("bigru", "cnn") else cfg.lr, batch_size=cfg.batch_size, seed=self.seed,
@@ -164,6 +285,8 @@ class Fresh(SelectPredictRationalizer):
         return self
 
     def _fit_loop(self, train_items, val_items, cfg, out_dir):
+        if self.trained_extractor:
+            self._train_tagger(train_items, val_items, cfg, Path(out_dir).parent / "extractor" if out_dir else None)
         if self.rationale_type == "threshold":
             self.calibrate(train_items)
         return super()._fit_loop(train_items, val_items, cfg, out_dir)
@@ -179,6 +302,7 @@ class Fresh(SelectPredictRationalizer):
         model = super().load(folder)
         model._set_support(load_model(Path(folder) / "support"))
         model.threshold_ = json.loads((Path(folder) / "fresh.json").read_text(encoding="utf-8"))["threshold_"]
+        model._tagger_ready = model.trained_extractor
         return model  # type: ignore[return-value]
 
 
