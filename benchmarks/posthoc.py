@@ -111,6 +111,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--venv", default=str(ROOT / "runs" / "ferret-venv"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ferret-timeout", type=float, default=1800, help="seconds before ferret's worker is stopped")
     ap.add_argument("--ig-internal-batch-size", type=int, default=None,
                     help="rows per Captum pass for our IG (default: all steps of the batch at once)")
     args = ap.parse_args()
@@ -157,12 +158,18 @@ def main() -> None:
            "shared": {m: list(SHARED[m]) for m in methods if m in SHARED}}
     (work / "cfg.json").write_text(json.dumps(cfg))
     env = {**os.environ, "BENCH_THREADS": str(args.threads), "PYTHONPATH": ""}
-    proc = subprocess.run([str(python), str(work / "worker.py"), str(work / "cfg.json"), str(work / "ferret.json")],
-                          env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        report["ferret_error"] = proc.stderr[-3000:]
-        print(json.dumps(report, indent=1))
-        return
+    (work / "ferret.json").unlink(missing_ok=True)
+    try:
+        proc = subprocess.run([str(python), str(work / "worker.py"), str(work / "cfg.json"), str(work / "ferret.json")],
+                              env=env, capture_output=True, text=True, timeout=args.ferret_timeout)
+        failed = proc.stderr[-3000:] if proc.returncode != 0 else None
+    except subprocess.TimeoutExpired:  # the worker saves after every method: compare what it finished
+        failed = f"ferret worker stopped after {args.ferret_timeout}s"
+    if failed:
+        report["ferret_error"] = failed
+        if not (work / "ferret.json").exists():
+            print(json.dumps(report, indent=1))
+            return
     fer = json.loads((work / "ferret.json").read_text())
     for m, row in report["methods"].items():
         if m not in fer["methods"]:
