@@ -112,8 +112,6 @@ def main() -> None:
     ap.add_argument("--venv", default=str(ROOT / "runs" / "ferret-venv"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ferret-timeout", type=float, default=1800, help="seconds before ferret's worker is stopped")
-    ap.add_argument("--ig-internal-batch-size", type=int, default=None,
-                    help="rows per Captum pass for our IG (default: all steps of the batch at once)")
     args = ap.parse_args()
     import torch
 
@@ -130,13 +128,11 @@ def main() -> None:
     model = prepare_model(model_dir, args.seed)
     methods = args.methods.split(",")
     # ferret's saliency is Captum's (absolute gradient) summed over embedding dimensions: reduce="sum"
-    params = {"saliency": {"reduce": "sum"},
-              "integrated-gradients": {"n_steps": 20, "method": "gausslegendre",
-                                       "internal_batch_size": args.ig_internal_batch_size},
+    params = {"saliency": {"reduce": "sum"}, "integrated-gradients": {"n_steps": 20, "method": "gausslegendre"},
               "lime": {"n_samples": 200}}
 
     report: dict = {"device": "cpu", "threads": args.threads, "examples": len(inputs), "words_per_example": args.words,
-                    "batch_size": args.batch_size, "ig_internal_batch_size": args.ig_internal_batch_size,
+                    "batch_size": args.batch_size,
                     "model": "minilm + seeded random head", "methods": {}}
     ours = {}
     for m in methods:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,24 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+
+@contextmanager
+def frozen_parameters(*modules: Any) -> Iterator[None]:
+    """Turn off ``requires_grad`` on the weights of ``modules`` for the block, then restore each flag.
+
+    Used where gradients must reach the *inputs* of a network but not its weights: explainers (autograd
+    then keeps nothing for weight gradients, which makes a gradient explanation cheaper) and penalties
+    that train one network through another (the complement control)."""
+    params = [p for m in modules if hasattr(m, "parameters") for p in m.parameters()]
+    flags = [p.requires_grad for p in params]
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, f in zip(params, flags):
+            p.requires_grad_(f)
 
 
 def seed_everything(seed: int) -> None:

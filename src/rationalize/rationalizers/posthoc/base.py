@@ -20,37 +20,18 @@ perturbation methods); this module does the text work around it:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from rationalize.engine.training import frozen_parameters
 from rationalize.models.base import ClassifierInput
 from rationalize.models.windows import Window, WindowedModel
 
 Target = int | str | Sequence[int | str] | None
 AGGREGATIONS = ("sum", "mean", "max-abs")
-
-
-@contextmanager
-def frozen_parameters(model: Any) -> Iterator[None]:
-    """Turn off ``requires_grad`` on the model's weights while explaining (restored afterwards).
-
-    Attributions only need gradients with respect to the inputs; with trainable weights autograd also
-    keeps what the weight gradients would need and runs the backward of every layer for them (about a
-    quarter of the cost of a gradient explanation of MiniLM on CPU, measured in ``benchmarks/posthoc.py``).
-    """
-    params = list(model.parameters()) if hasattr(model, "parameters") else []
-    flags = [p.requires_grad for p in params]
-    try:
-        for p in params:
-            p.requires_grad_(False)
-        yield
-    finally:
-        for p, f in zip(params, flags):
-            p.requires_grad_(f)
 
 
 class Explainer:

@@ -35,7 +35,7 @@ from torch.nn import functional as F
 
 from rationalize.data.results import DocRationale, Result
 from rationalize.data.schema import Dataset, Example, mask_to_spans
-from rationalize.engine.training import TrainConfig, TrainHistory, fit, iterate_minibatches
+from rationalize.engine.training import TrainConfig, TrainHistory, fit, frozen_parameters, iterate_minibatches
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import Vocab, embedding_matrix
 from rationalize.rationalizers.discretize import sentence_scores
@@ -273,15 +273,8 @@ class SelectPredictRationalizer(nn.Module):
         chance = math.log(len(self.labels))
         if not self.differentiable:
             return comp_ce.mean(), F.relu(chance - comp_ce).detach()
-        params = list(self.complement.parameters()) + list(self.complement_head.parameters())
-        flags = [p.requires_grad for p in params]
-        for p in params:  # the penalty trains the generator only, never the complement predictor
-            p.requires_grad_(False)
-        try:
+        with frozen_parameters(self.complement, self.complement_head):  # the penalty trains the generator only
             adv = self.complement_head(self.complement.pooled(batch, zc, None, self.input_mode))
-        finally:
-            for p, f in zip(params, flags):
-                p.requires_grad_(f)
         return comp_ce.mean(), F.relu(chance - F.cross_entropy(adv, y, reduction="none"))
 
     def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:

@@ -271,15 +271,13 @@ class Fresh(SelectPredictRationalizer):
             missing = sorted(set(dataset.labels) - set(getattr(support, "labels", dataset.labels)))
             if missing:
                 raise ValueError(f"support model {self.support_model} does not know the labels {missing} of {dataset.name!r}")
-            self._set_support(support)
-            super().fit(dataset, train_split, val_split, cfg, out / "predictor" if out else None)
-            return self
-        support, _ = train_classifier(
-            dataset, self.encoder, out / "support" if out else None, epochs=self.support_epochs or cfg.epochs,
-            lr=None if self.encoder not in ("bigru", "cnn") else cfg.lr, batch_size=cfg.batch_size, seed=self.seed,
-            patience=cfg.patience, train_split=train_split, val_split=val_split, progress=cfg.progress,
-            max_steps_per_epoch=cfg.max_steps_per_epoch,
-            **({"vectors": self.embeddings, "hidden": self.hidden} if self.encoder in ("bigru", "cnn") else {"model": self.encoder}))
+        else:
+            support, _ = train_classifier(
+                dataset, self.encoder, out / "support" if out else None, epochs=self.support_epochs or cfg.epochs,
+                lr=None if self.encoder not in ("bigru", "cnn") else cfg.lr, batch_size=cfg.batch_size, seed=self.seed,
+                patience=cfg.patience, train_split=train_split, val_split=val_split, progress=cfg.progress,
+                max_steps_per_epoch=cfg.max_steps_per_epoch,
+                **({"vectors": self.embeddings, "hidden": self.hidden} if self.encoder in ("bigru", "cnn") else {"model": self.encoder}))
         self._set_support(support)
         super().fit(dataset, train_split, val_split, cfg, out / "predictor" if out else None)
         return self
