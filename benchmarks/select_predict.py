@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -113,6 +114,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--patience", type=int, default=2)
+    ap.add_argument("--continuity-weight", type=float, default=1.0, help="movies: weight of the continuity term")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="movies: extra constructor parameter of the method (JSON value), e.g. lagrange_lr=0.005")
+    ap.add_argument("--predictor-warmup", type=int, default=0, help="movies: predictor-only steps on whole documents first")
+    ap.add_argument("--tag-epochs", action="store_true",
+                    help="movies: put --epochs in the record id (to extend finished runs by resuming their checkpoints)")
     ap.add_argument("--warmup-steps", type=int, default=50, help="movies: steps before the sparsity terms ramp in")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -151,29 +158,31 @@ def main() -> None:
                                 "shortcut_selected_test": shortcut_selection(ds, "test", res),
                                 "shortcut_selected_train": shortcut_selection(ds, "train", train_res), **s}
                     out["runs"].append(run(f"shortcut{args.shortcut_rate}/{method}/noise{noise}/seed{seed}", log, done, fn))
-        summary = {}
-        for r in out["runs"]:
-            summary.setdefault(f"{r['method']}/noise{r['noise']}", []).append(r)
-        out["summary"] = {k: {m: {"mean": statistics.mean(x[m] for x in v), "std": statistics.pstdev(x[m] for x in v),
-                                  "n": len(v)}
-                              for m in ("shortcut_selected_test", "shortcut_selected_train", "token_f1", "accuracy")}
-                          for k, v in summary.items()}
+        out["summary"] = summarize(out["runs"], lambda r: f"{r['method']}/noise{r['noise']}",
+                                   ("shortcut_selected_test", "shortcut_selected_train", "token_f1", "accuracy"))
     else:
         ds = load_dataset(args.movies)
+        extra = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
         for noise in args.noise:
             for seed in args.seeds:
                 for method in args.methods:
                     def fn(method=method, seed=seed, noise=noise):
                         kw = dict(encoder=args.encoder or "cnn", embeddings="glove50", hidden=args.hidden, warmup_steps=args.warmup_steps,
-                                  max_length=args.max_length, complement_weight=args.complement, sparsity=args.sparsity)
+                                  max_length=args.max_length, complement_weight=args.complement, sparsity=args.sparsity,
+                                  continuity_weight=args.continuity_weight, predictor_warmup_steps=args.predictor_warmup, **extra)
                         if method == "fresh":
                             kw.pop("complement_weight")
                             kw.update(extractor=args.extractor, support_model=args.support_model)
                         key = f"{method}-noise{noise}-seed{seed}-h{args.hidden}-c{args.complement}-L{args.max_length}"
-                        if args.encoder == "minilm" or args.sparsity is not None or args.support_model:
-                            key += f"-{args.encoder}-s{args.sparsity}-{args.extractor}"
+                        if args.encoder not in (None, "cnn") or args.sparsity is not None or args.support_model:
+                            key += f"-{str(args.encoder).strip('/').replace('/', '_')}-s{args.sparsity}-{args.extractor}"
                         if args.warmup_steps != 50:
                             key += f"-w{args.warmup_steps}-lr{args.lr}"
+                        if args.continuity_weight != 1.0:
+                            key += f"-cw{args.continuity_weight}"
+                        key += "".join(f"-{k}{v}" for k, v in sorted(extra.items()))
+                        if args.predictor_warmup:
+                            key += f"-pw{args.predictor_warmup}"
                         m = train_rationalizer(ds, method, Path("runs/select_predict_movies") / key,
                                                epochs=args.epochs or 6, batch_size=args.batch_size,
                                                lr=args.lr or (1e-3 if (args.encoder or "cnn") in ("cnn", "bigru") else 3e-5),
@@ -184,14 +193,38 @@ def main() -> None:
                                 "train_seconds": m.train_seconds_, "best_epoch": m.history_.best_epoch,
                                 "sparsity_target": m.sparsity_, "extractor": kw.get("extractor"),
                                 "warmup_steps": args.warmup_steps, "epochs_run": len(m.history_.epochs),
+                                "resumed_from_epoch": m.history_.resumed_from,
+                                "continuity_weight": m.continuity_weight, "predictor_warmup_steps": args.predictor_warmup, **({"params": extra} if extra else {}),
                                 "support_model": kw.get("support_model"), **s}
                     tag = f"movies/{args.encoder or 'cnn'}{args.hidden}/{method}/noise{noise}/seed{seed}/c{args.complement}/L{args.max_length}"
                     if args.sparsity is not None or args.support_model:
                         tag += f"/s{args.sparsity}/{args.extractor}/support={args.support_model}"
                     if args.warmup_steps != 50:
                         tag += f"/warmup{args.warmup_steps}/lr{args.lr}"
+                    if args.continuity_weight != 1.0:
+                        tag += f"/cw{args.continuity_weight}"
+                    tag += "".join(f"/{k}={v}" for k, v in sorted(extra.items()))
+                    if args.predictor_warmup:
+                        tag += f"/predictor_warmup{args.predictor_warmup}"
+                    if args.tag_epochs:
+                        # checkpoints are keyed without epochs, so a longer run resumes a shorter one
+                        tag += f"/epochs{args.epochs}"
                     out["runs"].append(run(tag, log, done, fn))
+        # one line per configuration: mean and std over the seeds that ran it
+        out["summary"] = summarize(out["runs"], lambda r: re.sub(r"/seed\d+", "", r["id"]),
+                                   ("macro_f1", "token_f1", "iou_f1", "token_auprc", "comprehensiveness",
+                                    "sufficiency", "selection_rate", "train_seconds"))
     print(json.dumps(out, indent=1))
+
+
+def summarize(runs: list[dict], key, metrics: tuple[str, ...]) -> dict:
+    """Mean and (population) std of ``metrics`` over the runs that share ``key(run)``."""
+    groups: dict[str, list[dict]] = {}
+    for r in runs:
+        groups.setdefault(key(r), []).append(r)
+    return {k: {m: {"mean": statistics.mean(x[m] for x in v), "std": statistics.pstdev(x[m] for x in v), "n": len(v)}
+                for m in metrics}
+            for k, v in groups.items()}
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def register(app: typer.Typer) -> None:
         data: str = typer.Option(..., "--data", help="Dataset path or spec (e.g. synthetic or a movies folder)."),
         method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma or fresh."),
         out: Path = typer.Option(..., "--out", help="Folder for checkpoints and the saved model."),
-        encoder: str = typer.Option("bigru", "--encoder", help="bigru, cnn (word vectors) or minilm."),
+        encoder: str = typer.Option("bigru", "--encoder", help="bigru, cnn (word vectors), minilm, or a folder holding a Hugging Face encoder "
+                                                  "(e.g. a fine-tuned classifier's hf/ folder, to warm-start from it)."),
         noise_injection: float = typer.Option(0.0, "--noise-injection", help="Noise-injection rate (0 = off)."),
         noise_token_probability: str = typer.Option("tfidf", "--noise-token-probability",
                                                      help="tfidf (low tf-idf words replaced more often) or uniform."),
@@ -64,6 +65,8 @@ def register(app: typer.Typer) -> None:
         hidden: int = typer.Option(100, "--hidden", help="GRU hidden size per direction / CNN channels."),
         max_length: int = typer.Option(2048, "--max-length", help="Document words kept per example."),
         warmup_steps: int = typer.Option(50, "--warmup-steps", help="Steps before the sparsity terms ramp in."),
+        predictor_warmup_steps: int = typer.Option(0, "--predictor-warmup-steps",
+                                                   help="First steps that train the predictor alone on whole documents."),
         extractor: str = typer.Option("attention", "--extractor", help="fresh: explainer that extracts rationales."),
         rationale_type: str = typer.Option("topk", "--rationale-type", help="fresh: topk, contiguous or threshold."),
         trained_extractor: bool = typer.Option(False, "--trained-extractor/--no-trained-extractor",
@@ -88,8 +91,8 @@ def register(app: typer.Typer) -> None:
 
         if method not in METHOD_NAMES:
             raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}", param_hint="--method")
-        if encoder not in ENCODER_NAMES:
-            raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)}", param_hint="--encoder")
+        if encoder not in ENCODER_NAMES and not (Path(encoder) / "config.json").is_file():
+            raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
         if threads:
             torch.set_num_threads(threads)
         ds = load_dataset(data)
@@ -97,6 +100,7 @@ def register(app: typer.Typer) -> None:
             encoder=encoder, embeddings=None if embeddings == "none" else embeddings, hidden=hidden, sparsity=sparsity,
             continuity=continuity, sparsity_weight=sparsity_weight, continuity_weight=continuity_weight,
             complement_weight=complement_weight, max_length=max_length, warmup_steps=warmup_steps,
+            predictor_warmup_steps=predictor_warmup_steps,
             noise_injection=NoiseInjection(noise_injection, noise_token_probability, noise_replacement) if noise_injection > 0 else None,
         )
         if input_mode is not None:

@@ -41,3 +41,10 @@ def test_unknown_method_is_a_clear_error(tmp_path):
     res = CliRunner().invoke(app, ["train", "rationalizer", "--data", DATA, "--method", "lei2017", "--out", str(tmp_path)])
     assert res.exit_code != 0
     assert "lei2017" in res.output
+
+
+def test_unknown_encoder_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(app, ["train", "rationalizer", "--data", DATA, "--method", "gumbel", "--encoder",
+                                   "no-such-model", "--out", str(tmp_path / "m")])
+    assert res.exit_code != 0
+    assert "no-such-model" in res.output

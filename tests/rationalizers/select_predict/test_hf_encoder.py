@@ -94,3 +94,23 @@ def test_fresh_reuses_a_saved_support_classifier(tiny_synth, tmp_path):
     np.testing.assert_allclose(got.soft, expected, atol=1e-5)
     k = round(0.2 * len(doc))
     assert {t for s, e in got.hard for t in range(s, e)} == set(np.argsort(-np.asarray(expected), kind="stable")[:k].tolist())
+
+
+def test_cli_warm_starts_from_an_encoder_folder(tiny_bert, tmp_path):
+    """``--encoder DIR`` builds generator and predictor from the weights in DIR (e.g. a fine-tuned
+    classifier's ``hf/`` folder): before any step they equal the folder's encoder."""
+    from typer.testing import CliRunner
+
+    from rationalize.cli import app
+
+    transformers = pytest.importorskip("transformers")
+    out = tmp_path / "m"
+    res = CliRunner().invoke(app, ["train", "rationalizer", "--data", "synthetic:seed=1,train=16,val=8,test=8",
+                                   "--method", "gumbel", "--encoder", tiny_bert, "--epochs", "1",
+                                   "--max-steps-per-epoch", "1", "--batch-size", "8", "--lr", "0", "--no-progress",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    model = load_model(out)
+    reference = transformers.AutoModel.from_pretrained(tiny_bert)
+    for name, value in reference.state_dict().items():
+        torch.testing.assert_close(model.predictor.model.state_dict()[name], value)

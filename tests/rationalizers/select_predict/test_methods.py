@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from rationalize.models.base import ClassifierInput, TextClassifier, load_model
 from rationalize.rationalizers.select_predict import METHODS, make_rationalizer
@@ -154,3 +155,35 @@ def test_fresh_trained_extractor_beats_raw_support_scores(synth):
     tagged._scores.clear()
     assert all(len(m) == len(it.words) for (m, _), it in zip(tagged.extract(items), items))
     assert not calls
+
+
+@pytest.mark.parametrize("method", ["lei2016", "gumbel", "hardkuma"])
+def test_predictor_warmup_trains_only_the_predictor_on_whole_documents(method, tiny_synth):
+    """During ``predictor_warmup_steps`` the generator is untouched and the predictor reads every word."""
+    model = make_rationalizer(method, encoder="cnn", embeddings=None, hidden=8, dropout=0.0,
+                              predictor_warmup_steps=2)
+    model._prepare(tiny_synth, "train")
+    items = [it for it in model.items(tiny_synth, "train") if it.label >= 0][:8]
+    batch = model.collate(items)
+    generator = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    predictor = {k: v.clone() for k, v in model.predictor.state_dict().items()}
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    model.train()
+    for _ in range(2):
+        terms = model.training_step(batch)
+        assert terms["selection_rate"] == 1.0
+        expected = F.cross_entropy(model.predict_logits(batch, batch["word_mask"].float()), batch["labels"])
+        torch.testing.assert_close(terms["loss"], expected)
+        opt.zero_grad()
+        terms["loss"].backward()
+        opt.step()
+    for k, v in model.generator.state_dict().items():
+        torch.testing.assert_close(v, generator[k])
+    assert any(not torch.equal(v, predictor[k]) for k, v in model.predictor.state_dict().items())
+    terms = model.training_step(batch)  # step 3: the generator's selection takes over
+    assert float(terms["selection_rate"]) < 1.0
+
+
+def test_fresh_rejects_predictor_warmup():
+    with pytest.raises(ValueError, match="rationales only"):
+        make_rationalizer("fresh", predictor_warmup_steps=10)

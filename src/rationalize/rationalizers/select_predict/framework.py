@@ -50,9 +50,6 @@ from rationalize.rationalizers.select_predict.noise import NoiseInjection
 
 log = logging.getLogger(__name__)
 
-HF_ENCODERS = {"minilm"}
-
-
 @dataclass
 class Item:
     """One training/prediction input: query words, document words (documents concatenated, cut at
@@ -122,6 +119,12 @@ class SelectPredictRationalizer(nn.Module):
         linearly to their full value over as many steps again, so that the predictor learns from dense selections before the generator is pushed to be
         sparse (without it the generator tends to collapse to a random sparse selection before the
         predictor can tell it which words matter).
+    predictor_warmup_steps: for this many first training steps the predictor alone is trained, on the
+        whole document (every word visible, no noise), and the generator is left untouched. Afterwards
+        the predictor already knows which words carry the label, so the generator's first gradients
+        (or rewards) say which words to keep; without it, on long documents (movie reviews) the
+        generator can fall into an absorbing all-or-nothing selection (HardKuma's rectified samples,
+        REINFORCE's collapsed Bernoullis) before the predictor has learned anything. 0 (default): off.
     """
 
     method: ClassVar[str] = ""
@@ -131,7 +134,7 @@ class SelectPredictRationalizer(nn.Module):
                  continuity_weight: float = 1.0, input_mode: str = "mask",
                  noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
                  dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
-                 warmup_steps: int = 50, seed: int = 0,
+                 warmup_steps: int = 50, predictor_warmup_steps: int = 0, seed: int = 0,
                  **method_params: Any):
         super().__init__()
         if input_mode not in ("mask", "delete"):
@@ -154,6 +157,9 @@ class SelectPredictRationalizer(nn.Module):
         self.dropout = dropout
         self.freeze_embeddings = freeze_embeddings
         self.warmup_steps = warmup_steps
+        if predictor_warmup_steps < 0:
+            raise ValueError(f"predictor_warmup_steps must be >= 0, got {predictor_warmup_steps}")
+        self.predictor_warmup_steps = predictor_warmup_steps
         self.complement_weight = complement_weight
         self.seed = seed
         self.method_params = method_params
@@ -166,7 +172,8 @@ class SelectPredictRationalizer(nn.Module):
                 "sparsity": self.sparsity, "continuity": self.continuity, "sparsity_weight": self.sparsity_weight,
                 "continuity_weight": self.continuity_weight, "input_mode": self.input_mode,
                 "noise_injection": noise, "max_length": self.max_length, "dropout": self.dropout,
-                "freeze_embeddings": self.freeze_embeddings, "warmup_steps": self.warmup_steps, "complement_weight": self.complement_weight, "seed": self.seed, **self.method_params}
+                "freeze_embeddings": self.freeze_embeddings, "warmup_steps": self.warmup_steps,
+                "predictor_warmup_steps": self.predictor_warmup_steps, "complement_weight": self.complement_weight, "seed": self.seed, **self.method_params}
 
     def _make_backbone(self, vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> Backbone:
         if self.encoder in ("bigru", "cnn"):
@@ -279,6 +286,8 @@ class SelectPredictRationalizer(nn.Module):
 
     def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
         self.steps_ += 1
+        if int(self.steps_) <= self.predictor_warmup_steps:
+            return self._predictor_warmup_step(batch)
         sel = self.select(batch)
         noisy, replaced = self.inject_noise(batch, sel.z)
         logits = self.predict_logits(batch, sel.z, noisy)
@@ -302,6 +311,13 @@ class SelectPredictRationalizer(nn.Module):
         if self.noise_injection is not None:
             terms["replaced"] = replaced
         return terms
+
+    def _predictor_warmup_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
+        """One step of ``predictor_warmup_steps``: the predictor reads every word; only it is trained."""
+        logits = self.predict_logits(batch, batch["word_mask"].float())
+        ce = F.cross_entropy(logits, batch["labels"])
+        return {"loss": ce, "ce": ce.detach(), "selection_rate": 1.0,
+                "accuracy": (logits.argmax(1) == batch["labels"]).float().mean()}
 
     def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
                   trans: torch.Tensor) -> dict[str, torch.Tensor]:
