@@ -166,24 +166,28 @@ def main() -> None:
         for noise in args.noise:
             for seed in args.seeds:
                 for method in args.methods:
-                    def fn(method=method, seed=seed, noise=noise):
+                    # the record id names the configuration; its checkpoint folder is the id without the
+                    # epoch budget, so a longer run (--tag-epochs) resumes the shorter one's checkpoints
+                    config = f"movies/{args.encoder or 'cnn'}{args.hidden}/{method}/noise{noise}/seed{seed}/c{args.complement}/L{args.max_length}"
+                    if args.sparsity is not None or args.support_model:
+                        config += f"/s{args.sparsity}/{args.extractor}/support={args.support_model}"
+                    if args.warmup_steps != 50:
+                        config += f"/warmup{args.warmup_steps}/lr{args.lr}"
+                    if args.continuity_weight != 1.0:
+                        config += f"/cw{args.continuity_weight}"
+                    config += "".join(f"/{k}={v}" for k, v in sorted(extra.items()))
+                    if args.predictor_warmup:
+                        config += f"/predictor_warmup{args.predictor_warmup}"
+                    tag = config + (f"/epochs{args.epochs}" if args.tag_epochs else "")
+
+                    def fn(method=method, seed=seed, noise=noise, config=config):
                         kw = dict(encoder=args.encoder or "cnn", embeddings="glove50", hidden=args.hidden, warmup_steps=args.warmup_steps,
                                   max_length=args.max_length, complement_weight=args.complement, sparsity=args.sparsity,
                                   continuity_weight=args.continuity_weight, predictor_warmup_steps=args.predictor_warmup, **extra)
                         if method == "fresh":
                             kw.pop("complement_weight")
                             kw.update(extractor=args.extractor, support_model=args.support_model)
-                        key = f"{method}-noise{noise}-seed{seed}-h{args.hidden}-c{args.complement}-L{args.max_length}"
-                        if args.encoder not in (None, "cnn") or args.sparsity is not None or args.support_model:
-                            key += f"-{str(args.encoder).strip('/').replace('/', '_')}-s{args.sparsity}-{args.extractor}"
-                        if args.warmup_steps != 50:
-                            key += f"-w{args.warmup_steps}-lr{args.lr}"
-                        if args.continuity_weight != 1.0:
-                            key += f"-cw{args.continuity_weight}"
-                        key += "".join(f"-{k}{v}" for k, v in sorted(extra.items()))
-                        if args.predictor_warmup:
-                            key += f"-pw{args.predictor_warmup}"
-                        m = train_rationalizer(ds, method, Path("runs/select_predict_movies") / key,
+                        m = train_rationalizer(ds, method, Path("runs/select_predict_movies") / config.replace("/", "_"),
                                                epochs=args.epochs or 6, batch_size=args.batch_size,
                                                lr=args.lr or (1e-3 if (args.encoder or "cnn") in ("cnn", "bigru") else 3e-5),
                                                patience=args.patience, seed=seed, progress=False, noise_injection=noise, **kw)
@@ -196,19 +200,6 @@ def main() -> None:
                                 "resumed_from_epoch": m.history_.resumed_from,
                                 "continuity_weight": m.continuity_weight, "predictor_warmup_steps": args.predictor_warmup, **({"params": extra} if extra else {}),
                                 "support_model": kw.get("support_model"), **s}
-                    tag = f"movies/{args.encoder or 'cnn'}{args.hidden}/{method}/noise{noise}/seed{seed}/c{args.complement}/L{args.max_length}"
-                    if args.sparsity is not None or args.support_model:
-                        tag += f"/s{args.sparsity}/{args.extractor}/support={args.support_model}"
-                    if args.warmup_steps != 50:
-                        tag += f"/warmup{args.warmup_steps}/lr{args.lr}"
-                    if args.continuity_weight != 1.0:
-                        tag += f"/cw{args.continuity_weight}"
-                    tag += "".join(f"/{k}={v}" for k, v in sorted(extra.items()))
-                    if args.predictor_warmup:
-                        tag += f"/predictor_warmup{args.predictor_warmup}"
-                    if args.tag_epochs:
-                        # checkpoints are keyed without epochs, so a longer run resumes a shorter one
-                        tag += f"/epochs{args.epochs}"
                     out["runs"].append(run(tag, log, done, fn))
         # one line per configuration: mean and std over the seeds that ran it
         out["summary"] = summarize(out["runs"], lambda r: re.sub(r"/seed\d+", "", r["id"]),

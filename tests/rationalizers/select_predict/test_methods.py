@@ -187,3 +187,11 @@ def test_predictor_warmup_trains_only_the_predictor_on_whole_documents(method, t
 def test_fresh_rejects_predictor_warmup():
     with pytest.raises(ValueError, match="rationales only"):
         make_rationalizer("fresh", predictor_warmup_steps=10)
+
+
+def test_sparsity_warmup_starts_when_the_predictor_warmup_ends():
+    model = make_rationalizer("gumbel", predictor_warmup_steps=4, warmup_steps=2)
+    expected = {4: 0.0, 6: 0.0, 7: 0.5, 8: 1.0, 20: 1.0}
+    for step, value in expected.items():
+        model.steps_ = torch.tensor(step)
+        assert model.ramp() == value, step

@@ -197,10 +197,12 @@ class SelectPredictRationalizer(nn.Module):
         self._built = True
 
     def ramp(self) -> float:
-        """Warm-up factor in [0, 1] of the sparsity/continuity weights (see ``warmup_steps``)."""
+        """Warm-up factor in [0, 1] of the sparsity/continuity weights (see ``warmup_steps``); its steps
+        count from the end of the predictor warm-up, when the generator starts selecting."""
         if self.warmup_steps <= 0:
             return 1.0
-        return min(1.0, max(0.0, float(self.steps_) / self.warmup_steps - 1.0))
+        steps = float(self.steps_) - self.predictor_warmup_steps
+        return min(1.0, max(0.0, steps / self.warmup_steps - 1.0))
 
     def _build_generator_head(self) -> None:
         self.generator_head = nn.Linear(self.generator.out_dim, 1)

@@ -223,14 +223,9 @@ class Fresh(SelectPredictRationalizer):
             for it, sc in zip(split, scores):
                 targets[self._key(it)] = self._discretize(sc, thr)
 
-        def evaluate(tagger: nn.Module) -> dict[str, float]:
-            was = tagger.training
-            tagger.eval()
-            losses = []
-            with torch.no_grad():
-                for chunk in iterate_minibatches(list(val_items), cfg.batch_size):
-                    losses.append(float(tagger.training_step(self._tagger_batch(chunk, targets))["loss"]))
-            tagger.train(was)
+        def evaluate(tagger: nn.Module) -> dict[str, float]:  # fit() calls it in eval mode, without gradients
+            losses = [float(tagger.training_step(self._tagger_batch(chunk, targets))["loss"])
+                      for chunk in iterate_minibatches(list(val_items), cfg.batch_size)]
             return {"loss": float(np.mean(losses)) if losses else 0.0}
 
         tcfg = TrainConfig(epochs=self.tagger_epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed,
