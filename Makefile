@@ -1,5 +1,5 @@
 # The two commands of the README. Both create or reuse .venv through scripts/install.sh.
-.PHONY: demo test install
+.PHONY: demo test install lock
 
 install:
 	bash scripts/install.sh
@@ -9,3 +9,7 @@ demo: install
 
 test: install
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m pytest -q
+
+# Refresh requirements.lock (exact versions; see scripts/lock.sh). Not one of the README's two commands.
+lock:
+	bash scripts/lock.sh

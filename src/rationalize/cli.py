@@ -54,15 +54,59 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _quiet_hugging_face_bars() -> None:
+    """Turn off the progress bars of huggingface_hub and transformers (read at their import, so set both the
+    variable for a later import and the switch of an already imported library)."""
+    import os
+    import sys
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+
 def main() -> None:
-    """Entry point of the console script: known errors become one clear line and exit status 2."""
+    """Entry point of the console script: known errors become one clear line and exit status 2.
+
+    Two kinds are known: a :class:`~rationalize.errors.RationalizeError` (bad data, a bad option value found
+    by the library) and click's usage errors (a missing or malformed option, an unknown command), which
+    click would otherwise print as a boxed usage block."""
+    try:  # typer vendors its own copy of click (0.2x); older typer uses click itself
+        from typer._click import exceptions as click
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click  # type: ignore[no-redef]
+
     from rationalize.errors import RationalizeError
+    from rationalize.progress import interactive
+
+    if not interactive():  # Hugging Face's own bars (weights loading, GGUF conversion) would fill logs with \r
+        _quiet_hugging_face_bars()
 
     try:
-        app()
+        code = app(standalone_mode=False)
     except RationalizeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    except click.NoArgsIsHelpError as exc:  # a bare group: its help, as click would show it
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.UsageError as exc:
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        typer.echo(f"error: {exc.format_message()}{where}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except click.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(1) from None
+    except click.ClickException as exc:  # e.g. a file option that cannot be opened
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

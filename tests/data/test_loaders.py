@@ -13,6 +13,7 @@ from rationalize.data.loaders._util import char_span_to_tokens, document_from_te
 from rationalize.data.loaders.zaidan import eraser_tokens
 from rationalize.data.validate import dataset_differences
 from rationalize.errors import DataErrors
+from tests.data._paths import messages
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -104,7 +105,7 @@ def test_zaidan_tag_errors(tmp_path, text, message):
     (tmp_path / "withRats_neg/negR_001.txt").write_text(text + "\n")
     with pytest.raises(DataErrors) as info:
         load_zaidan(tmp_path)
-    assert message in [str(e) for e in info.value.errors]
+    assert message in messages(info.value.errors, tmp_path / "withRats_neg")
 
 
 # --- HateXplain -------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_hatexplain_errors(tmp_path):
     (tmp_path / "val.json").write_text(bad)
     with pytest.raises(DataErrors) as info:
         load_hatexplain(tmp_path)
-    msgs = [str(e) for e in info.value.errors]
+    msgs = messages(info.value.errors, tmp_path)
     assert "val.json:2: p1.rationales[1] has 3 values but the post has 5 tokens" in msgs
     assert "val.json:8: p2.annotators[1].label 'spam' is not one of hatespeech, normal, offensive" in msgs
     (tmp_path / "val.json").write_text('{"p9": {"post_id": "p9", "annotators": [{"label": "normal"}], "post_tokens": ["a", "b c"]}}')
@@ -232,7 +233,8 @@ def test_generic_folder_csv_split_column_and_token_spans(tmp_path):
     (tmp_path / "u.jsonl").write_text('{"tokens": ["a", "b"], "label": "x"}\n{"tokens": ["a b"], "label": "x"}\n')
     with pytest.raises(DataErrors) as info:
         load_generic(tmp_path / "u.jsonl")  # no rationales: char span_unit is fine; a token with a space is not
-    assert [str(e) for e in info.value.errors] == ["u.jsonl:2: tokens must be a list of non-empty strings without spaces"]
+    assert messages(info.value.errors, tmp_path) == [
+        "u.jsonl:2: tokens must be a list of non-empty strings without spaces"]
 
 
 def test_generic_errors_name_file_line_field(tmp_path):
@@ -249,7 +251,7 @@ def test_generic_errors_name_file_line_field(tmp_path):
     ]) + "\n")
     with pytest.raises(DataErrors) as info:
         load_generic(f, labels=("NEG", "POS"))
-    assert [str(e) for e in info.value.errors] == [
+    assert messages(info.value.errors, tmp_path) == [
         "val.jsonl:1: rationales[0] [0, 99] is not a non-empty range inside the document (7 characters)",
         "val.jsonl:3: text has no tokens (an empty document)",
         "val.jsonl:4: label is missing or not a string/integer",

@@ -61,4 +61,4 @@ def test_faithfulness_command_fills_the_fields_and_resumes(tiny_synth, tiny_hf_f
     res = CliRunner().invoke(app, ["evaluate", "--data", str(data), "--split", "test", "--results", str(out),
                                    "--aopc-thresholds", "0.1,0.5", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["classification_scores"]["comprehensiveness_aopc"] is not None
+    assert json.loads(res.stdout)["classification_scores"]["comprehensiveness_aopc"] is not None  # the note: stderr

@@ -11,6 +11,7 @@ import pytest
 from rationalize.data.results import write_results
 from rationalize.metrics import evaluate, format_scores, per_example_metrics
 from rationalize.metrics import plausibility as P
+from rationalize.metrics.evaluate import coverage
 
 
 def test_hard_metrics_by_hand(toy, toy_results):
@@ -88,10 +89,20 @@ def test_what_is_scored_follows_the_first_line(toy, toy_results):
 
 
 def test_results_covering_part_of_the_split(toy, toy_results):
+    assert coverage(toy, "test", toy_results[:1]) == (1, 3)
     s = evaluate(toy, "test", toy_results[:1], aopc_thresholds=(0.1, 0.5))
-    # b's gold still counts: recall over 9 gold tokens
-    assert s["token_prf"]["instance_micro"]["r"] == pytest.approx(4 / 9)
+    # only a is scored (the default): its 4 predicted tokens are all gold, of its 6 gold tokens
+    assert s["token_prf"]["instance_micro"] == pytest.approx({"p": 1.0, "r": 4 / 6, "f1": 0.8})
+    assert s["token_prf"]["instance_macro"] == pytest.approx({"p": 1.0, "r": 4 / 6, "f1": 0.8})
     assert s["classification_scores"]["accuracy"] == 1.0  # only a is classified
+    # missing_as_empty (the official scorer): b counts as an empty prediction, its gold still counts
+    e = evaluate(toy, "test", toy_results[:1], aopc_thresholds=(0.1, 0.5), missing_as_empty=True)
+    assert e["token_prf"]["instance_micro"]["r"] == pytest.approx(4 / 9)
+    assert e["token_prf"]["instance_macro"]["p"] == pytest.approx(0.5)
+    assert e["classification_scores"]["accuracy"] == 1.0
+    # c, not covered, has neither gold nor a prediction: it changes nothing, so both give the official numbers
+    full = evaluate(toy, "test", toy_results, aopc_thresholds=(0.1, 0.5))
+    assert full == evaluate(toy, "test", toy_results, aopc_thresholds=(0.1, 0.5), missing_as_empty=True)
     with pytest.raises(Exception, match="no prediction"):
         evaluate(toy, "test", toy_results[:1], aopc_thresholds=(0.1, 0.5), missing="error")
 

@@ -41,9 +41,13 @@ def dataset_and_results(draw):
     return Dataset("rand", {"test": examples}, docs, ["NEG", "POS"]), results
 
 
-def brute_force_token_micro_f1(ds, results):
+def brute_force_token_micro_f1(ds, results, missing_as_empty=False):
+    """Token micro F1 by set counting: over the covered annotations, or every one with ``missing_as_empty``."""
     gold, pred = set(), set()
+    covered = {r.annotation_id for r in results}
     for ex in ds["test"]:
+        if not missing_as_empty and ex.id not in covered:
+            continue
         for ev in ex.evidences:
             for t in range(ev.start_token, ev.end_token):
                 gold.add((ex.id, ev.docid, t))
@@ -65,6 +69,8 @@ def test_metrics_in_range_and_token_f1_recount(data):
     s = evaluate(ds, "test", results, detect="any_line")
     if "token_prf" in s:
         assert abs(s["token_prf"]["instance_micro"]["f1"] - brute_force_token_micro_f1(ds, results)) < 1e-12
+        empty = evaluate(ds, "test", results, detect="any_line", missing_as_empty=True)["token_prf"]
+        assert abs(empty["instance_micro"]["f1"] - brute_force_token_micro_f1(ds, results, True)) < 1e-12
         for key in ("token_prf", "rationale_prf"):
             for avg in s[key].values():
                 assert all(0 <= v <= 1 for v in avg.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -78,3 +79,75 @@ def test_bad_json_line_is_reported_with_the_others(toy, tmp_path):
     with pytest.raises(DataErrors) as info:
         validate_results(toy, "test", path)
     assert [(e.line, e.field) for e in info.value.errors] == [(2, None), (3, "annotation_id")]
+
+
+def test_an_empty_file_is_refused_by_every_reader(toy, tmp_path):
+    from rationalize.data.results import read_results
+    from rationalize.errors import DataError
+
+    path = tmp_path / "runs" / "x.jsonl"
+    path.parent.mkdir()
+    path.write_text("\n  \n")
+    for read in (lambda: validate_results(toy, "test", path), lambda: read_results(path)):
+        with pytest.raises(DataError) as info:
+            read()
+        assert str(info.value) == f"{path}: has no results lines"
+
+
+def test_ids_of_another_split_are_one_problem(toy, toy_results, tmp_path):
+    toy.splits["val"] = toy.splits.pop("test")
+    toy.splits["test"] = [replace(ex, id=f"t_{ex.id}") for ex in toy.splits["val"]]
+    path = tmp_path / "r.jsonl"
+    write_results(path, toy_results)
+    with pytest.raises(DataErrors) as info:
+        validate_results(toy, "test", path)
+    assert [str(e) for e in info.value.errors] == [
+        (f"{path}: annotation_id matches no annotation of split 'test' of toy on any of its 2 lines; "
+         "all 2 are annotations of split 'val'")]
+    assert str(info.value) == str(info.value.errors[0])  # one line
+    # some ids of the split: each foreign line is still named
+    _write(path, [toy_results[0].to_record() | {"annotation_id": "t_a"}, toy_results[1].to_record()])
+    with pytest.raises(DataErrors) as info:
+        validate_results(toy, "test", path)
+    assert [(e.line, e.field) for e in info.value.errors] == [(2, "annotation_id")]
+
+
+def test_integer_ids_compare_as_strings(toy, tmp_path):
+    toy.splits["test"] = [replace(ex, id=str(i)) for i, ex in enumerate(toy.splits["test"], start=10)]
+    path = tmp_path / "r.jsonl"
+    _write(path, [{"annotation_id": 10, "rationales": [{"docid": "da", "hard_rationale_predictions": []}]},
+                  {"annotation_id": "11", "rationales": []}])
+    assert [r.annotation_id for r in validate_results(toy, "test", path)] == ["10", "11"]
+
+
+@pytest.mark.parametrize("record,expected", [
+    ({"annotation_id": "a", "rationales": [{"docid": 5}]}, "rationales[0].docid is an integer, not a string"),
+    ({"annotation_id": "a", "rationales": [{"hard_rationale_predictions": []}]}, "rationales[0].docid is missing"),
+    ({"annotation_id": None}, "annotation_id is null, not a string or an integer"),
+    ({"annotation_id": "a", "classification": 1}, "classification is an integer, not a string"),
+    ({"annotation_id": "a", "classification_scores": {"POS": "high"}},
+     "classification_scores.POS is a string, not a finite number"),
+    ({"annotation_id": "a", "classification_scores": {"POS": float("nan")}},
+     "classification_scores.POS is nan, not a finite number"),
+    ({"annotation_id": "a", "thresholded_scores": [{"threshold": True}]},
+     "thresholded_scores[0].threshold is a boolean, not a finite number"),
+    ({"annotation_id": "a", "rationales": [{"docid": "da", "soft_rationale_predictions": [0.1, None]}]},
+     "rationales[0].soft_rationale_predictions[1] is null, not a finite number"),
+])
+def test_a_wrong_type_says_what_it_is(toy, tmp_path, record, expected):
+    path = tmp_path / "r.jsonl"
+    _write(path, [{"annotation_id": "b", "rationales": []}, record])
+    with pytest.raises(DataErrors) as info:
+        validate_results(toy, "test", path)
+    assert f"{path}:2: {expected}" in [str(e) for e in info.value.errors]
+
+
+def test_an_unclosed_line_points_at_its_own_end(toy, tmp_path):
+    path = tmp_path / "r.jsonl"
+    first = '{"annotation_id": "a", "rationales": ['
+    path.write_text(first + "\n" + '{"annotation_id": "b\n')
+    with pytest.raises(DataErrors) as info:
+        validate_results(toy, "test", path)
+    assert [e.message for e in info.value.errors] == [
+        f"is not valid JSON (Expecting value at column {len(first) + 1})",
+        "is not valid JSON (Unterminated string starting at column 19)"]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from rationalize.errors import SHOWN_PER_KIND, format_problems
+
 FORMATS = ("zaidan", "hatexplain", "esnli", "cose", "jsonl", "csv", "eraser", "hf")
 
 
@@ -17,17 +19,23 @@ def register(app: typer.Typer) -> None:
         path: str = typer.Argument(..., help="Dataset folder or file, or NAME:PATH to pick the loader."),
         labels: str | None = typer.Option(None, help="Comma-separated label set; any other label is an error. "
                                           "Default: labels of val/test must occur in train."),
+        show_all: bool = typer.Option(False, "--all", help="Print every problem (default: the first "
+                                      f"{SHOWN_PER_KIND} of each kind, then the count of each kind)."),
     ) -> None:
         """Check a dataset and print every problem as FILE:LINE: FIELD MESSAGE (exit status 1 if any)."""
-        from rationalize.data.validate import validate
+        from rationalize.data.validate import label_check_note, validate
 
-        ds, problems = validate(path, labels.split(",") if labels else None)
-        for p in problems:
-            typer.echo(str(p))
+        declared = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
+        ds, problems = validate(path, declared)
+        for line in format_problems(problems, None if show_all else SHOWN_PER_KIND):
+            typer.echo(line)
         if problems:
             typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {path}", err=True)
             raise typer.Exit(1)
         assert ds is not None
+        note = label_check_note(ds, declared)
+        if note:
+            typer.echo(note)
         sizes = ", ".join(f"{k} {len(v)}" for k, v in ds.splits.items())
         typer.echo(f"ok: {path} ({sizes} examples; {len(ds.documents)} documents; labels {', '.join(ds.labels)})")
 

@@ -31,8 +31,12 @@ def register(app: typer.Typer) -> None:
         from rationalize.data import make_synthetic, write_eraser
         from rationalize.data.results import write_results
         from rationalize.engine.faithfulness import FaithfulnessEngine
+        from rationalize.errors import OptionError
         from rationalize.metrics import evaluate
+        from rationalize.rationalizers.select_predict import METHODS
 
+        if method not in METHODS:  # before any work
+            raise OptionError("--method", f"{method!r} is not a rationalizer; choose {', '.join(METHODS)}")
         torch.set_num_threads(threads)
         ds = make_synthetic(seed=seed)
         data_dir = write_eraser(ds, out / "data")

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import typer
 
+from rationalize.commands._model_options import LABELS_OPTION, QUERY_OPTION, load_cli_model
+
 
 def register(app: typer.Typer) -> None:
     @app.command("explain")
     def explain(
-        model: Path = typer.Option(..., "--model", help="A saved classifier folder (rationalize train classifier)."),
+        model: Path = typer.Option(..., "--model", help="A saved classifier folder (rationalize train classifier) or "
+                                   "a plain Hugging Face classifier folder (save_pretrained, with its tokenizer)."),
         data: str = typer.Option(..., "--data", help="Dataset path or spec."),
         split: str = typer.Option("test", "--split"),
         method: str = typer.Option(..., "--method", help="saliency, input-x-gradient, integrated-gradients, deeplift, "
@@ -32,13 +35,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
         threads: int | None = typer.Option(None, "--threads", help="torch threads."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        labels: str | None = LABELS_OPTION,
+        query: str = QUERY_OPTION,
     ) -> None:
         """Explain MODEL's predictions on SPLIT with METHOD and write ERASER results that
         ``rationalize evaluate`` scores."""
         import torch
 
         from rationalize.data import load_dataset
-        from rationalize.models.base import load_model
         from rationalize.rationalizers.posthoc import explain_dataset, get_explainer
 
         if threads:
@@ -48,8 +52,9 @@ def register(app: typer.Typer) -> None:
             extra = json.loads(params) if params else {}
         except json.JSONDecodeError as exc:
             raise typer.BadParameter(f"not valid JSON ({exc.msg})", param_hint="--params") from None
-        ds = load_dataset(data)
-        clf = load_model(model)
+        ds = load_dataset(data)  # every split: the default k falls back on train's human rationale length
+        ds.check_split(split)  # before the model is loaded
+        clf = load_cli_model(model, ds, labels, query)
         try:
             explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed, **extra)
         except (ValueError, TypeError) as exc:
@@ -61,6 +66,6 @@ def register(app: typer.Typer) -> None:
         if faithfulness:
             from rationalize.engine import FaithfulnessEngine
 
-            results = FaithfulnessEngine(clf).run(ds, split, results, out_path=out)
+            results = FaithfulnessEngine(clf, progress=progress).run(ds, split, results, out_path=out)
             tmp.unlink(missing_ok=True)
         typer.echo(f"{len(results)} explanations ({method}) -> {out}")

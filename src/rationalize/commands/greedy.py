@@ -120,12 +120,13 @@ def register(app: typer.Typer) -> None:
             if pos is not None and not (isinstance(pos, list) and all(isinstance(p, int) for p in pos)):
                 raise DataError(input_path, lineno, "target_positions", "must be a list of integers")
             records.append((lineno, str(rid), rec["text"], pos))
-        from tqdm.auto import tqdm
+        from rationalize.progress import Progress
 
-        with JsonlAppender(out, id_field="id") as app_:
+        with JsonlAppender(out, id_field="id") as app_, Progress(len(records), "greedy rationales", "record") as bar:
             done = app_.done_ids()
-            for lineno, rid, txt, pos in tqdm(records, desc="greedy rationales"):
+            for lineno, rid, txt, pos in records:
                 if rid in done:
+                    bar.update()
                     continue
                 ids = adapter.encode(txt)
                 if pos is not None and any(not 1 <= p <= len(ids) for p in pos):
@@ -133,6 +134,7 @@ def register(app: typer.Typer) -> None:
                 results = run(ids, None, pos is None and all_positions, pos)
                 app_.append({"id": rid, "tokens": adapter.token_strings(ids),
                              "rationales": [r.to_dict() for r in results]})
+                bar.update()
         typer.echo(f"wrote {out}")
 
     @app.command("finetune-compatible")
@@ -140,10 +142,12 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(..., "--model", help="Causal LM alias (smollm2), folder or hub name."),
         data: Path = typer.Option(..., "--data", help="Texts: one per line, or JSONL with a 'text' field."),
         out: Path = typer.Option(..., "--out", help="Folder for the fine-tuned model (reloadable)."),
-        steps: int = typer.Option(200, help="Optimizer steps."),
-        batch_size: int = typer.Option(8, help="Sequences per step."),
+        # the DEFAULT_* of rationalizers.greedy.compatibility, written out: importing it loads torch (slow --help)
+        steps: int = typer.Option(30, min=1, help="Optimizer steps (the defaults take about 2 minutes on a CPU; "
+                                  "raise --steps, --batch-size and --max-length on a GPU)."),
+        batch_size: int = typer.Option(4, min=1, help="Sequences per step."),
         lr: float = typer.Option(5e-5, help="AdamW learning rate."),
-        max_length: int = typer.Option(128, help="Truncate texts to this many tokens."),
+        max_length: int = typer.Option(64, min=2, help="Truncate texts to this many tokens."),
         full_context_prob: float = typer.Option(0.5, help="Share of sequences kept whole (not thinned)."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
@@ -157,15 +161,16 @@ def register(app: typer.Typer) -> None:
         torch.manual_seed(seed)
         texts = read_texts(data)
         adapter = CausalLMAdapter.from_pretrained(model)
-        seqs = [adapter.encode(t)[:max_length] for t in texts]
-        seqs = [s for s in seqs if len(s) >= 2]
+        seqs = [s for s in (adapter.encode(t) for t in texts) if len(s) >= 2]
         if not seqs:
             raise typer.BadParameter("no text has 2 or more tokens", param_hint="--data")
         pad = adapter.tokenizer.pad_token_id if adapter.tokenizer is not None else None
         losses = finetune_compatible(adapter.model, seqs, steps=steps, batch_size=batch_size, lr=lr,
-                                     full_context_prob=full_context_prob, seed=seed, pad_id=pad or 0)
+                                     full_context_prob=full_context_prob, seed=seed, pad_id=pad or 0,
+                                     max_length=max_length)
         save_causal_lm(adapter.model, adapter.tokenizer, out)
         (out / "compatibility.json").write_text(json.dumps(
-            {"base_model": model, "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed,
-             "full_context_prob": full_context_prob, "first_loss": losses[0], "last_loss": losses[-1]}, indent=2))
+            {"base_model": model, "steps": steps, "batch_size": batch_size, "max_length": max_length, "lr": lr,
+             "seed": seed, "full_context_prob": full_context_prob, "first_loss": losses[0], "last_loss": losses[-1]},
+            indent=2))
         typer.echo(f"saved to {out} (loss {losses[0]:.3f} -> {losses[-1]:.3f})")

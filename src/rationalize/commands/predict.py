@@ -6,11 +6,14 @@ from pathlib import Path
 
 import typer
 
+from rationalize.commands._model_options import LABELS_OPTION, QUERY_OPTION, load_cli_model
+
 
 def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
-        model: Path = typer.Option(..., "--model", help="A saved rationalize model folder (has rationalize.json)."),
+        model: Path = typer.Option(..., "--model", help="A saved rationalize model folder (has rationalize.json) or "
+                                   "a plain Hugging Face classifier folder (save_pretrained, with its tokenizer)."),
         data: str = typer.Option(..., "--data", help="Dataset path or spec."),
         split: str = typer.Option("test", "--split"),
         out: Path = typer.Option(..., "--out", help="Results JSONL to write."),
@@ -18,18 +21,19 @@ def register(app: typer.Typer) -> None:
         faithfulness: bool = typer.Option(False, "--faithfulness", help="Add comprehensiveness/sufficiency/AOPC "
                                           "(only meaningful for models whose results carry rationales)."),
         threads: int | None = typer.Option(None, "--threads", help="torch threads."),
+        labels: str | None = LABELS_OPTION,
+        query: str = QUERY_OPTION,
     ) -> None:
         """Predict SPLIT with MODEL (classifier or rationalizer) and write ERASER results."""
         from rationalize.data import load_dataset
         from rationalize.data.results import write_results
-        from rationalize.models.base import load_model
 
         if threads:
             import torch
 
             torch.set_num_threads(threads)
-        ds = load_dataset(data)
-        clf = load_model(model)
+        ds = load_dataset(data, splits=[split])  # a split it lacks fails here, before the model is loaded
+        clf = load_cli_model(model, ds, labels, query)
         if not hasattr(clf, "predict_results"):
             raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
         results = clf.predict_results(ds, split, batch_size=batch_size)

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         from rationalize.report import write_report
         from rationalize.server import ViewerState
 
-        ds = load_dataset(data)
+        ds = load_dataset(data, splits=[split])
         state = ViewerState.from_paths(ds, split, results, progress=True)
         path = write_report(state, out, n_examples=examples, seed=seed)
         typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(state.runs)} results file(s), "

@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
         if encoder not in ("minilm", "bigru", "cnn"):
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose minilm, bigru or cnn", param_hint="--encoder")
         ds = load_dataset(data)
+        ds.check_split("train")  # names the splits there are, before a model is built
         _, hist = train_classifier(ds, encoder, out, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                                    patience=patience, max_windows=max_windows, progress=progress, max_steps_per_epoch=max_steps, val_limit=val_limit,
                                    model=model, vectors=None if vectors == "none" else vectors, window_size=window_size,

@@ -96,6 +96,7 @@ def register(app: typer.Typer) -> None:
         if threads:
             torch.set_num_threads(threads)
         ds = load_dataset(data)
+        ds.check_split("train")  # before any network is built
         params: dict[str, Any] = dict(
             encoder=encoder, embeddings=None if embeddings == "none" else embeddings, hidden=hidden, sparsity=sparsity,
             continuity=continuity, sparsity_weight=sparsity_weight, continuity_weight=continuity_weight,

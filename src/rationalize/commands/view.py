@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         from rationalize.server import ViewerState, create_app
 
         t0 = time.perf_counter()
-        ds = load_dataset(data)
+        ds = load_dataset(data, splits=[split])
         state = ViewerState.from_paths(ds, split, results, progress=True, lazy_scores=True)
         typer.echo(f"loaded {ds.name}/{split} ({len(state.examples)} examples) and {len(state.runs)} results "
                    f"file(s) in {time.perf_counter() - t0:.1f}s; the score table is computed in the background")

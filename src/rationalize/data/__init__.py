@@ -5,7 +5,8 @@ from rationalize.data.registry import LOADERS, load_dataset, register_loader
 from rationalize.data.schema import Dataset, Document, Evidence, Example, Span
 from rationalize.data.synthetic import SynthConfig, make_synthetic
 
-register_loader("eraser", load_eraser, is_eraser_dir, "ERASER folder: {train,val,test}.jsonl + docs/ or docs.jsonl")
+register_loader("eraser", load_eraser, is_eraser_dir, "ERASER folder: {train,val,test}.jsonl + docs/ or docs.jsonl",
+                partial=True)
 
 from rationalize.data import loaders as _loaders  # noqa: E402,F401  (registers the other formats)
 

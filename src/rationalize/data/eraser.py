@@ -3,7 +3,10 @@
 
 Every ERASER dataset (movies, fever, boolq, multirc, cose, esnli, evidence_inference) uses this layout.
 Reading checks every record and reports *all* problems with file, line and field (see
-:func:`check_annotation`), so that ``rationalize data validate`` and the loader agree by construction.
+:func:`parse_annotation`), so that ``rationalize data validate`` and the loader agree by construction.
+
+Annotation ids may be JSON integers, as in some of ERASER's released files; like the official scorer, we
+compare ids as strings, so they become ``str`` here.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rationalize.data.jsonl import iter_jsonl, write_jsonl
+from rationalize.data.jsonl import describe, iter_jsonl, not_a, write_jsonl
 from rationalize.data.schema import Dataset, Document, Evidence, Example
-from rationalize.errors import DataError, DataErrors
+from rationalize.errors import DataError, DataErrors, MissingSplitError
 
 SPLITS = ("train", "val", "test")
 
@@ -42,8 +45,8 @@ def read_documents(
     if (root / "docs").is_dir():
         names = sorted(wanted) if wanted is not None else sorted(p.name for p in (root / "docs").iterdir())
         for name in names:
-            f = root / "docs" / name
-            if f.is_file():
+            f = _doc_file(root, name)
+            if f is not None:
                 try:
                     docs[name] = Document.from_text(name, f.read_text(encoding="utf-8"))
                 except UnicodeDecodeError as exc:
@@ -52,16 +55,20 @@ def read_documents(
         f = root / "docs.jsonl"
         first_line: dict[str, int] = {}
         for lineno, rec in iter_jsonl(f, errors=found):
-            if not isinstance(rec, dict) or not isinstance(rec.get("docid"), str):
-                found.append(DataError(f, lineno, "docid", "is missing or not a string"))
+            docid = rec.get("docid") if isinstance(rec, dict) else None
+            if not isinstance(rec, dict):
+                found.append(DataError(f, lineno, None, "is not a JSON object"))
+            elif not isinstance(docid, str):
+                found.append(DataError(f, lineno, "docid", not_a(rec, "docid", "a string")))
+            elif wanted is not None and docid not in wanted:
+                continue  # a document no loaded annotation uses is not checked
             elif not isinstance(rec.get("document"), str):
-                found.append(DataError(f, lineno, "document", "is missing or not a string"))
-            elif rec["docid"] in first_line:
-                found.append(DataError(f, lineno, "docid", f"{rec['docid']!r} duplicates line {first_line[rec['docid']]}"))
+                found.append(DataError(f, lineno, "document", not_a(rec, "document", "a string")))
+            elif docid in first_line:
+                found.append(DataError(f, lineno, "docid", f"{docid!r} duplicates line {first_line[docid]}"))
             else:
-                first_line[rec["docid"]] = lineno
-                if wanted is None or rec["docid"] in wanted:
-                    docs[rec["docid"]] = Document.from_text(rec["docid"], rec["document"])
+                first_line[docid] = lineno
+                docs[docid] = Document.from_text(docid, rec["document"])
     else:
         found.append(DataError(root, None, None, "has neither a docs/ folder nor a docs.jsonl file"))
     if found:
@@ -71,16 +78,41 @@ def read_documents(
     return docs
 
 
+def _doc_file(root: Path, name: str) -> Path | None:
+    """``docs/NAME`` if it is a file; ``None`` for a name that is no plain file name (``../x``, too long)."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        return None
+    f = root / "docs" / name
+    try:
+        return f if f.is_file() else None
+    except OSError:  # e.g. a name longer than the file system allows
+        return None
+
+
+def _evidence_docids(rec: dict[str, Any]) -> list[str]:
+    """The string docids of the evidences of an annotation record, in order, without repeats."""
+    seen: list[str] = []
+    groups = rec.get("evidences")
+    for group in groups if isinstance(groups, list) else []:
+        for ev in group if isinstance(group, list) else [group]:
+            if isinstance(ev, dict) and isinstance(ev.get("docid"), str) and ev["docid"] not in seen:
+                seen.append(ev["docid"])
+    return seen
+
+
 def _docids_of(rec: dict[str, Any]) -> list[str]:
     """ERASER's rule: explicit ``docids`` if given, else the evidence documents, else the annotation id."""
     if isinstance(rec.get("docids"), list) and rec["docids"]:
         return [str(d) for d in rec["docids"]]
-    seen: list[str] = []
-    for group in rec.get("evidences") or []:
-        for ev in group if isinstance(group, list) else []:
-            if isinstance(ev, dict) and isinstance(ev.get("docid"), str) and ev["docid"] not in seen:
-                seen.append(ev["docid"])
-    return seen or [str(rec.get("annotation_id"))]
+    return _evidence_docids(rec) or [str(rec.get("annotation_id"))]
+
+
+def annotation_id(value: Any) -> str | None:
+    """An annotation id as we store and compare it: a non-empty string, or an integer as its string (some of
+    ERASER's released files have integer ids; the official scorer accepts them); ``None`` for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
 
 
 def parse_annotation(
@@ -95,19 +127,22 @@ def parse_annotation(
     if not isinstance(rec, dict):
         err(None, "is not a JSON object")
         return None, errs
-    aid = rec.get("annotation_id")
-    if not isinstance(aid, str) or not aid:
-        err("annotation_id", "is missing or not a non-empty string")
+    aid = annotation_id(rec.get("annotation_id"))
+    if aid is None:
+        err("annotation_id", "is empty" if rec.get("annotation_id") == "" else
+            not_a(rec, "annotation_id", "a string or an integer"))
     label = rec.get("classification")
     if label is not None and not isinstance(label, str):
         err("classification", f"must be a string, got {type(label).__name__}")
     query = rec.get("query")
     if query is not None and not isinstance(query, str):
         err("query", f"must be a string or null, got {type(query).__name__}")
-    if rec.get("docids") is not None and not (
-        isinstance(rec["docids"], list) and all(isinstance(d, str) for d in rec["docids"])
-    ):
-        err("docids", "must be a list of strings or null")
+    if rec.get("docids") is not None:
+        if not isinstance(rec["docids"], list):
+            err("docids", f"is {describe(rec['docids'])}; expected a list of strings or null")
+        for i, d in enumerate(rec["docids"] if isinstance(rec["docids"], list) else []):
+            if not isinstance(d, str):
+                err(f"docids[{i}]", f"is {describe(d)}, not a string")
     groups_raw = rec.get("evidences", [])
     if groups_raw is None:
         groups_raw = []
@@ -129,7 +164,7 @@ def parse_annotation(
                 evs.append(ev_obj)
         groups.append(evs)
     docids = _docids_of(rec)
-    if documents is not None:
+    if documents is not None and aid is not None and not any(e.field and e.field.startswith("docids") for e in errs):
         for d in docids:
             if d not in documents:
                 err("docids", f"names document {d!r}, which is not in docs")
@@ -145,6 +180,7 @@ def parse_annotation(
     meta = {k: v for k, v in rec.items() if k not in skip}
     if rec.get("docids") is not None:
         meta["explicit_docids"] = True
+    assert aid is not None  # an unusable id is an error above
     return Example(
         id=aid, docids=docids, label=label, query=query, evidence_groups=groups,
         explanations=list(explanations), metadata=meta,
@@ -157,16 +193,19 @@ def _parse_evidence(ev: Any, path: str, err, documents: dict[str, Document] | No
         return None
     ok = True
     if not isinstance(ev.get("docid"), str):
-        err(f"{path}.docid", "is missing or not a string")
+        err(f"{path}.docid", not_a(ev, "docid", "a string"))
         ok = False
     for key in ("start_token", "end_token"):
         if not isinstance(ev.get(key), int) or isinstance(ev.get(key), bool):
-            err(f"{path}.{key}", "is missing or not an integer")
+            err(f"{path}.{key}", not_a(ev, key, "an integer"))
             ok = False
     for key in ("start_sentence", "end_sentence"):
         if key in ev and ev[key] is not None and (not isinstance(ev[key], int) or isinstance(ev[key], bool)):
-            err(f"{path}.{key}", "is not an integer")
+            err(f"{path}.{key}", not_a(ev, key, "an integer"))
             ok = False
+    if ev.get("text") is not None and not isinstance(ev["text"], str):
+        err(f"{path}.text", not_a(ev, "text", "a string"))
+        ok = False
     if not ok:
         return None
     s, e = ev["start_token"], ev["end_token"]
@@ -194,8 +233,13 @@ def _parse_evidence(ev: Any, path: str, err, documents: dict[str, Document] | No
                 err(f"{path}.text", f"{ev['text']!r} differs from the document tokens {s}:{e} {actual!r}")
                 ok = False
         if ss != -1 or es != -1:
-            if not (0 <= ss < es <= len(doc.sentences)):
-                err(f"{path}.start_sentence", f"sentence range {ss}:{es} is outside {doc.docid} ({len(doc.sentences)} sentences)")
+            n_sent = len(doc.sentences)
+            if 0 <= es <= ss <= n_sent:
+                what = "is empty" if ss == es else "ends before it starts"
+                err(f"{path}.end_sentence", f"sentence range {ss}:{es} {what} (end_sentence is exclusive)")
+                ok = False
+            elif not (0 <= ss < es <= n_sent):
+                err(f"{path}.start_sentence", f"sentence range {ss}:{es} is outside {doc.docid} ({n_sent} sentences)")
                 ok = False
             elif ok and not (doc.sentences[ss][0] <= s and e <= doc.sentences[es - 1][1]):
                 err(f"{path}.start_sentence", f"sentences {ss}:{es} do not contain tokens {s}:{e}")
@@ -205,45 +249,86 @@ def _parse_evidence(ev: Any, path: str, err, documents: dict[str, Document] | No
     return Evidence(ev["docid"], s, e, ss, es, ev.get("text", "") or "")
 
 
-def load_eraser(path: str | Path, splits: Iterable[str] = SPLITS, name: str | None = None) -> Dataset:
-    """Load an ERASER-format folder. Raises :class:`DataErrors` listing every problem found."""
+def load_eraser(path: str | Path, splits: Iterable[str] | None = None, name: str | None = None) -> Dataset:
+    """Load an ERASER-format folder. Raises :class:`DataErrors` listing every problem found.
+
+    ``splits=None`` loads every split file there is and every document. Given ``splits``, only those split
+    files and the documents they use are read and checked (``evaluate --split val`` does not fail on a
+    problem in ``test.jsonl``); the other split files are only skimmed for their annotation ids and labels,
+    so that ``labels`` is that of the whole dataset and a results file of another split can be named. A
+    requested split without a file raises :class:`MissingSplitError`.
+    """
     root = Path(path)
     if not root.is_dir():
         raise DataError(root, None, None, "is not a folder")
+    present = [s for s in SPLITS if (root / f"{s}.jsonl").exists()]
+    wanted = present if splits is None else list(dict.fromkeys(splits))
+    for split in wanted:
+        if split not in present:
+            raise MissingSplitError(name or root.name, split, present)
     problems: list[DataError] = []
-    documents = read_documents(root, problems=problems)
-    if not documents and problems:  # no usable documents: every annotation would repeat the same problem
-        raise DataErrors(problems)
+    # some splits: read their lines first, to read only the documents they use; all: stream each file
+    records: dict[str, list[tuple[int, Any]]] = {}
+    if splits is not None:
+        records = {split: list(iter_jsonl(root / f"{split}.jsonl", errors=problems)) for split in wanted}
+    used = None if splits is None else {
+        d for recs in records.values() for _, rec in recs if isinstance(rec, dict)
+        for d in [*_docids_of(rec), *_evidence_docids(rec)]}
+    doc_problems: list[DataError] = []
+    documents = read_documents(root, docids=used, problems=doc_problems)
+    problems = doc_problems + problems
+    if not documents and doc_problems:  # no usable documents: every annotation would repeat the same problem
+        raise DataErrors(sorted(problems, key=_file_order))
     data: dict[str, list[Example]] = {}
-    seen_ids: dict[str, tuple[str, int]] = {}
-    for split in splits:
+    locations: dict[str, tuple[str, int]] = {}
+    for split in wanted:
         f = root / f"{split}.jsonl"
-        if not f.exists():
-            continue
         examples: list[Example] = []
-        try:
-            for lineno, rec in iter_jsonl(f, errors=problems):
-                ex, errs = parse_annotation(rec, f, lineno, documents)
-                problems.extend(errs)
-                if ex is None:
-                    continue
-                if ex.id in seen_ids:
-                    pf, pl = seen_ids[ex.id]
-                    problems.append(DataError(f, lineno, "annotation_id", f"{ex.id!r} duplicates {pf}:{pl}"))
-                    continue
-                seen_ids[ex.id] = (f.name, lineno)
-                examples.append(ex)
-        except DataError as exc:  # unreadable JSON line: report and keep the other files' problems
-            problems.append(exc)
-        except UnicodeDecodeError as exc:
-            problems.append(DataError(f, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        for lineno, rec in records[split] if split in records else iter_jsonl(f, errors=problems):
+            ex, errs = parse_annotation(rec, f, lineno, documents)
+            problems.extend(errs)
+            if ex is None:
+                continue
+            if ex.id in locations:
+                pf, pl = locations[ex.id]
+                problems.append(DataError(f, lineno, "annotation_id", f"{ex.id!r} duplicates {Path(pf).name}:{pl}"))
+                continue
+            locations[ex.id] = (str(f), lineno)
+            examples.append(ex)
         data[split] = examples
     if not data and not problems:
         problems.append(DataError(root, None, None, "has no train.jsonl, val.jsonl or test.jsonl"))
     if problems:
-        raise DataErrors(problems)
-    labels = sorted({ex.label for exs in data.values() for ex in exs if ex.label is not None})
-    return Dataset(name or root.name, data, documents, labels, source=str(root))
+        raise DataErrors(sorted(problems, key=_file_order))
+    labels = {ex.label for exs in data.values() for ex in exs if ex.label is not None}
+    unloaded: dict[str, frozenset[str]] = {}
+    for split in present:
+        if split not in data:
+            ids, split_labels = _skim(root / f"{split}.jsonl")
+            unloaded[split] = ids
+            labels |= split_labels
+    return Dataset(name or root.name, data, documents, sorted(labels), source=str(root),
+                   metadata={"label_field": "classification"}, unloaded_ids=unloaded, locations=locations)
+
+
+def _file_order(e: DataError) -> tuple[int, str, int]:
+    """Problems of the split files in split order, each file by line; document problems first."""
+    names = [f"{s}.jsonl" for s in SPLITS]
+    name = Path(e.file).name
+    return (names.index(name) + 1 if name in names else 0, e.file, e.line or 0)
+
+
+def _skim(f: Path) -> tuple[frozenset[str], set[str]]:
+    """The annotation ids and labels of a split file that is not loaded, without checking it."""
+    ids, labels = set(), set()
+    for _, rec in iter_jsonl(f, errors=[]):
+        if isinstance(rec, dict):
+            aid = annotation_id(rec.get("annotation_id"))
+            if aid is not None:
+                ids.add(aid)
+            if isinstance(rec.get("classification"), str):
+                labels.add(rec["classification"])
+    return frozenset(ids), labels
 
 
 def example_to_record(ex: Example) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -12,21 +14,74 @@ from typing import Any
 from rationalize.errors import DataError
 
 
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """The message for a line that ``json.loads`` refused: ``is not valid JSON (MSG at column N)``.
+
+    Some of json's messages already end in "at" (``Unterminated string starting at``); they are not given a
+    second one. Columns count characters of the line as the user sees it (1-based)."""
+    if isinstance(exc, json.JSONDecodeError):
+        at = "" if exc.msg.endswith(" at") else " at"
+        return f"is not valid JSON ({exc.msg}{at} column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "is not valid JSON we can read (nested too deeply)"
+    return f"is not valid JSON we can read ({str(exc).split(';')[0]})"  # e.g. an integer of 5000 digits
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads`` whose every failure is a :class:`ValueError` carrying :func:`json_problem`'s message."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(json_problem(exc)) from None
+
+
 def iter_jsonl(path: str | Path, errors: list[DataError] | None = None) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, object)`` for every non-blank line; bad JSON raises :class:`DataError`, or,
-    when an ``errors`` list is given, is appended to it and skipped (to report every problem in one pass)."""
+    """Yield ``(line_number, object)`` for every non-blank line; a line that is not UTF-8 or not JSON raises
+    :class:`DataError`, or, when an ``errors`` list is given, is appended to it and skipped (to report every
+    problem in one pass). Lines are split on ``\\n`` and decoded one by one, so a bad byte names its line;
+    a UTF-8 byte-order mark at the start of the file is skipped."""
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            problem = None
             try:
-                yield lineno, json.loads(line.rstrip("\r\n"))  # without the newline: columns stay on this line
-            except json.JSONDecodeError as exc:
-                problem = DataError(path, lineno, None, f"is not valid JSON ({exc.msg} at column {exc.colno})")
-                if errors is None:
-                    raise problem from None
-                errors.append(problem)
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r\n")
+                if not line.strip():
+                    continue
+                yield lineno, parse_json(line)  # without the newline: columns stay on this line
+                continue
+            except UnicodeDecodeError as exc:
+                problem = DataError(path, lineno, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")
+            except ValueError as exc:
+                problem = DataError(path, lineno, None, str(exc))
+            if errors is None:
+                raise problem
+            errors.append(problem)
+
+
+def describe(value: Any) -> str:
+    """What a JSON value is, for messages: ``an integer``, ``a string``, ``null``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # nan, inf: as the file has them
+    if isinstance(value, int) and abs(value) > sys.float_info.max:
+        return "a huge integer"
+    for kind, name in ((int, "an integer"), (float, "a number"), (str, "a string"), (list, "a list"),
+                       (dict, "an object")):
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
+
+
+def not_a(record: Any, key: str, expected: str) -> str:
+    """The message for ``record[key]`` that is not ``expected`` (``"a string"``): ``is missing``, or
+    ``is an integer, not a string``."""
+    if not isinstance(record, dict) or key not in record:
+        return "is missing"
+    return f"is {describe(record[key])}, not {expected}"
 
 
 def write_jsonl(path: str | Path, records: Iterable[Any]) -> None:

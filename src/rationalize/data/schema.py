@@ -12,11 +12,13 @@ Token offsets are document-level and end-exclusive, as in ERASER.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from rationalize.errors import MissingSplitError
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,10 @@ class Dataset:
     """Splits of examples plus the document lookup and label set.
 
     ``name`` is a short identifier (``movies``, ``synthetic``...), ``source`` where it was read from.
+    A dataset loaded for some of its splits only (``load_dataset(..., splits=...)``) keeps, in
+    ``unloaded_ids``, the annotation ids of the splits it did not load, so that a results file of another
+    split can be told apart from one of another dataset. ``locations`` maps an example id to the file and
+    line it was read from, where the loader knows them (checks after loading point at the line).
     """
 
     name: str
@@ -167,13 +173,26 @@ class Dataset:
     labels: list[str]
     source: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    unloaded_ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
+
+    def check_split(self, split: str) -> None:
+        """Raise :class:`MissingSplitError` (naming the splits there are) unless ``split`` is loaded; commands
+        call it right after loading, before any slow work."""
+        if split not in self.splits:
+            raise MissingSplitError(self.name, split, list(self.splits), list(self.unloaded_ids))
 
     def __getitem__(self, split: str) -> list[Example]:
-        try:
-            return self.splits[split]
-        except KeyError:
-            have = ", ".join(self.splits) or "none"
-            raise KeyError(f"dataset {self.name!r} has no split {split!r} (it has: {have})") from None
+        self.check_split(split)
+        return self.splits[split]
+
+    def id_matches(self, ids: Collection[str]) -> dict[str, int]:
+        """How many of ``ids`` are annotation ids of each split (loaded or not), most first; splits with none
+        are left out. Tells which split a results file was written for."""
+        wanted = set(ids)
+        counts = {s: len(wanted & {ex.id for ex in exs}) for s, exs in self.splits.items()}
+        counts.update({s: len(wanted & other) for s, other in self.unloaded_ids.items()})
+        return dict(sorted(((s, n) for s, n in counts.items() if n), key=lambda kv: -kv[1]))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.splits)

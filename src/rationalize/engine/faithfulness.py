@@ -92,8 +92,8 @@ class FaithfulnessEngine:
     Parameters: ``classifier`` (any :class:`~rationalize.models.base.TextClassifier`); ``mode``
     (``"delete"`` or ``"mask"``); ``token_budget`` (padded dataset tokens per batch); ``batch_size``
     (passed to ``predict_proba``; default: the batch's length); ``executor`` (default
-    :class:`LocalExecutor`); ``progress`` (tqdm bar); ``chunk_size`` (examples per resumable chunk);
-    ``k_fraction`` (see the module docstring); ``full`` (``"reuse"`` the results' own prediction when
+    :class:`LocalExecutor`); ``progress`` (see :mod:`rationalize.progress`); ``chunk_size`` (examples per
+    resumable chunk); ``k_fraction`` (see the module docstring); ``full`` (``"reuse"`` the results' own prediction when
     present, or ``"recompute"`` it with ``classifier``).
     """
 
@@ -179,7 +179,7 @@ class FaithfulnessEngine:
             aopc_thresholds: Sequence[float] | None = DEFAULT_AOPC, out_path: str | Path | None = None) -> list[Result]:
         """Return ``results`` with the faithfulness fields filled (and written to ``out_path`` when given;
         lines already there are kept and not recomputed)."""
-        from tqdm.auto import tqdm
+        from rationalize.progress import Progress
 
         if isinstance(results, (str, Path)):
             from rationalize.metrics.validate import validate_results
@@ -208,7 +208,7 @@ class FaithfulnessEngine:
             full = self.full == "recompute" or r.classification_scores is None
             return int(full) + 2 + (2 * len(thresholds) if soft else 0)
 
-        bar = tqdm(total=sum(map(n_jobs, pending)), unit="input", desc="faithfulness", disable=not self.progress)
+        bar = Progress(sum(map(n_jobs, pending)), "faithfulness", "input", enabled=self.progress)
         try:
             for c in range(0, len(pending), self.chunk_size):
                 chunk = pending[c: c + self.chunk_size]

@@ -4,7 +4,8 @@ A model is a ``torch.nn.Module`` with a ``training_step(batch) -> dict`` that re
 ``"loss"`` (a scalar tensor); every other scalar it returns (selection rate, sparsity term, ...) is
 averaged per epoch and logged. :func:`fit` adds what every method needs and none should re-write:
 seeding, shuffled batches, gradient clipping, early stopping on a validation metric, checkpoints every
-epoch, resume after a kill, a progress bar and a JSONL log of every epoch.
+epoch, resume after a kill, progress (a bar per epoch on a terminal, one line per epoch otherwise: see
+:mod:`rationalize.progress`) and a JSONL log of every epoch.
 
 Models may define ``after_optimizer_step()`` (e.g. HardKuma's Lagrange multiplier updates).
 
@@ -26,7 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+
+from rationalize.progress import Progress, format_metrics
 
 
 @contextmanager
@@ -151,8 +153,9 @@ def fit(
         epoch_batches = batches(train_items, cfg.batch_size, shuffle=True, rng=py_rng)
         if cfg.max_steps_per_epoch is not None:
             epoch_batches = epoch_batches[: cfg.max_steps_per_epoch]
-        bar = tqdm(epoch_batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress, leave=False)
-        for raw in bar:
+        bar = Progress(len(epoch_batches), f"epoch {epoch + 1}/{cfg.epochs}", "batch", enabled=cfg.progress,
+                       leave=False)
+        for raw in epoch_batches:
             terms = model.training_step(collate(raw))
             loss = terms["loss"]
             opt.zero_grad(set_to_none=True)
@@ -166,6 +169,7 @@ def fit(
             n += 1
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach() if isinstance(v, torch.Tensor) else v)
+            bar.update()
             bar.set_postfix({k: f"{sums[k] / n:.3f}" for k in list(sums)[:4]})
         model.eval()
         with torch.no_grad():
@@ -184,8 +188,7 @@ def fit(
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
-        if cfg.progress:
-            tqdm.write(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+        bar.close(format_metrics({k.removeprefix("train_"): v for k, v in record.items() if k != "epoch"}))
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, record)
         if out is not None:

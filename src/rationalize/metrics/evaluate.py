@@ -6,12 +6,18 @@ numbers (checked to 1e-6, see ``docs/evaluation.md``). Like the scorer it decide
 the first results line: hard-span metrics (``iou_scores``, ``rationale_prf``, ``token_prf``) when its
 first rationale has hard predictions, ``token_soft_metrics`` / ``sentence_soft_metrics`` when it has
 soft token / sentence scores, ``classification_scores`` when it has a classification (faithfulness and
-AOPC inside it when it has those fields). Gold is the union of every evidence group of every annotation
-of the split, so annotations without a prediction lower recall.
+AOPC inside it when it has those fields). Gold is the union of every evidence group of every scored
+annotation.
 
-Where the scorer would crash, we answer instead: no predictions or no gold at all give 0; annotations
-of the split without a results line are left out of the classification report (``missing="skip"``,
-the default, logs how many) or raise (``missing="error"``).
+A results file that covers part of the split (``explain --limit 20``) is scored on the annotations it
+covers, by default; ``missing_as_empty=True`` scores the whole split as the official scorer does, every
+annotation without a results line counting as an empty prediction (it lowers recall and instance-macro
+precision). With full coverage both give the official numbers. :func:`coverage` tells how many are covered.
+
+Where the scorer would crash, we answer instead: no predictions or no gold at all give 0; scored
+annotations without a classification are left out of the classification report (``missing="skip"``,
+the default, logs how many); ``missing="error"`` raises for any annotation of the split without a
+prediction.
 
 Corrected variants, each off by default for comparability with published tables:
 
@@ -50,6 +56,13 @@ def _load(dataset: Dataset, split: str, results: str | Path | Sequence[Result]) 
     if isinstance(results, (str, Path)):
         return validate_results(dataset, split, results)
     return list(results)
+
+
+def coverage(dataset: Dataset, split: str, results: Sequence[Result]) -> tuple[int, int]:
+    """``(annotations of split with a results line, annotations of split)``."""
+    ids = {r.annotation_id for r in results}
+    examples = dataset[split]
+    return sum(ex.id in ids for ex in examples), len(examples)
 
 
 def gold_spans(examples: Sequence[Example]) -> dict[tuple[str, str], set[tuple[int, int]]]:
@@ -144,11 +157,13 @@ def _binned(res: Result, field: str, thresholds: Sequence[float]) -> dict[float,
 
 def classification_scores(dataset: Dataset, split: str, results: Sequence[Result],
                           aopc_thresholds: Sequence[float] | None = DEFAULT_AOPC,
-                          aopc_zero_term: bool = False, missing: Literal["skip", "error"] = "skip") -> dict[str, Any]:
+                          aopc_zero_term: bool = False, missing: Literal["skip", "error"] = "skip",
+                          examples: Sequence[Example] | None = None) -> dict[str, Any]:
     """ERASER ``classification_scores``: accuracy, the sklearn report, comprehensiveness, sufficiency,
-    their entropy and KL variants and AOPC (score and per-bin points)."""
+    their entropy and KL variants and AOPC (score and per-bin points), over ``examples`` (default: the
+    whole split)."""
     by_id = {r.annotation_id: r for r in results}
-    examples = [ex for ex in dataset[split] if ex.label is not None]
+    examples = [ex for ex in (dataset[split] if examples is None else examples) if ex.label is not None]
     labels = sorted({ex.label for ex in examples})
     y_true, y_pred = [], []
     absent = [ex.id for ex in examples if ex.id not in by_id or by_id[ex.id].classification is None]
@@ -205,14 +220,23 @@ def evaluate(dataset: Dataset, split: str, results: str | Path | Sequence[Result
              iou_matching: Literal["best", "one_to_one"] = "best",
              auprc: P.AuprcKind = "trapezoid", aopc_zero_term: bool = False,
              detect: Literal["first_line", "any_line"] = "first_line",
-             missing: Literal["skip", "error"] = "skip") -> dict[str, Any]:
+             missing: Literal["skip", "error"] = "skip", missing_as_empty: bool = False) -> dict[str, Any]:
     """The official ERASER score dict for ``results`` (a path is validated first) on ``dataset[split]``.
 
+    Only the annotations the results cover are scored unless ``missing_as_empty`` (then every annotation of
+    the split is, those without a line as empty predictions, as the official scorer does).
     ``aopc_thresholds=None`` uses every threshold found in the results. See the module docstring for
     the corrected variants behind ``iou_matching``, ``auprc``, ``aopc_zero_term`` and ``detect``.
     """
     results = _load(dataset, split, results)
+    ids = {r.annotation_id for r in results}
     examples = dataset[split]
+    uncovered = [ex.id for ex in examples if ex.id not in ids]
+    if uncovered and missing == "error":
+        raise DataError("<results>", None, "annotation_id", f"{len(uncovered)} annotations of split {split!r} "
+                        f"have no prediction (first: {uncovered[0]!r})")
+    if not missing_as_empty:
+        examples = [ex for ex in examples if ex.id in ids]
     scores: dict[str, Any] = {}
     if _first(results, detect, _has_hard):
         truth, pred = gold_spans(examples), predicted_spans(results)
@@ -227,7 +251,7 @@ def evaluate(dataset: Dataset, split: str, results: str | Path | Sequence[Result
     if _first(results, detect, lambda r: r.classification is not None):
         with_cls = [r for r in results if r.classification is not None] if detect == "any_line" else results
         scores["classification_scores"] = classification_scores(
-            dataset, split, with_cls, aopc_thresholds, aopc_zero_term, missing)
+            dataset, split, with_cls, aopc_thresholds, aopc_zero_term, missing, examples)
     return scores
 
 

@@ -7,7 +7,9 @@ split):
 
 * structure (via :func:`rationalize.data.results.result_from_record`): nulls where lists are expected,
   non-integer offsets, non-numeric scores;
-* duplicate ``annotation_id`` lines; ids that are not annotations of the split;
+* an empty file (no results line at all);
+* duplicate ``annotation_id`` lines; ids that are not annotations of the split (when *no* id of the file
+  is, one problem says so, and which split of the dataset the ids belong to, if any);
 * unknown ``docid``; a document listed twice in one line;
 * hard spans with ``start < 0``, ``end < start``, ``end`` past the document, or overlapping each other;
 * soft token scores whose length differs from the document's token count, soft sentence scores whose
@@ -20,11 +22,10 @@ split):
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rationalize.data.results import Result, result_from_record
+from rationalize.data.results import Result, parse_results_file
 from rationalize.data.schema import Dataset
 from rationalize.errors import DataError, DataErrors
 
@@ -32,25 +33,26 @@ OPTIONAL = ("classification", "classification_scores", "comprehensiveness_classi
             "sufficiency_classification_scores", "thresholded_scores")
 
 
-def _parse(path: Path) -> tuple[list[Result], list[int], list[DataError]]:
-    results, lines, errors = [], [], []
-    if not path.exists():
-        raise DataError(path, None, None, "does not exist")
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(DataError(path, lineno, None, f"is not valid JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            try:
-                results.append(result_from_record(rec, path, lineno))
-                lines.append(lineno)
-            except DataError as exc:
-                errors.append(exc)
-    return results, lines, errors
+def foreign_ids_problem(dataset: Dataset, split: str, results: Sequence[Result], file: str | Path) -> DataError:
+    """One problem for a results file none of whose ids is an annotation of ``split`` (a file of another split
+    or dataset), saying which split of the dataset the ids belong to, if any, instead of one per line."""
+    ids = {r.annotation_id for r in results}
+    where = f"matches no annotation of split {split!r} of {dataset.name} on any of its {len(results)} lines"
+    matches = dataset.id_matches(ids)
+    if matches:
+        other, n = next(iter(matches.items()))
+        got = f"all {n}" if n == len(ids) else f"{n} of the {len(ids)}"
+        return DataError(file, None, "annotation_id", f"{where}; {got} are annotations of split {other!r}")
+    first = results[0].annotation_id
+    return DataError(file, None, "annotation_id", f"{where}, nor of any other split (first: {first!r})")
+
+
+def _same_labels(err: Callable[[int | None, str | None, str], None], line: int, name: str,
+                 scores: dict[str, float], full: dict[str, float] | None) -> None:
+    """Perturbed scores need every label of ``classification_scores``: entropy and KL compare distributions."""
+    missing = sorted(set(full or ()) - set(scores))
+    if missing:
+        err(line, name, f"has no score for {', '.join(map(repr, missing))}, a label of classification_scores")
 
 
 def validate_results(dataset: Dataset, split: str, results_or_path: str | Path | Sequence[Result],
@@ -59,21 +61,25 @@ def validate_results(dataset: Dataset, split: str, results_or_path: str | Path |
 
     Raises :class:`DataErrors` listing every problem. ``allow_unknown_annotations`` accepts lines whose
     ``annotation_id`` is not in the split (the official scorer scores them as predictions without gold).
+    A file without any results line, or whose ids are all foreign to the split, is one problem.
     """
+    known = {ex.id for ex in dataset[split]}
     if isinstance(results_or_path, (str, Path)):
-        file: str | Path = Path(results_or_path)
-        results, lines, errors = _parse(Path(results_or_path))
+        file: str | Path = results_or_path
+        results, lines, errors = parse_results_file(results_or_path)
     else:
         file = "<results>"
         results = list(results_or_path)
         lines = list(range(1, len(results) + 1))
         errors = []
+    if results and not allow_unknown_annotations and not any(r.annotation_id in known for r in results):
+        raise DataErrors([*errors, foreign_ids_problem(dataset, split, results, file)])
 
     def err(line: int | None, fieldname: str | None, msg: str) -> None:
         errors.append(DataError(file, line, fieldname, msg))
 
-    known = {ex.id for ex in dataset[split]}
     labels = set(dataset.labels)
+    docs_of = "the dataset" if not dataset.unloaded_ids else f"split {split!r}"
     seen: dict[str, int] = {}
     for res, line in zip(results, lines):
         aid = res.annotation_id
@@ -91,7 +97,7 @@ def validate_results(dataset: Dataset, split: str, results_or_path: str | Path |
             docs_here.add(rat.docid)
             doc = dataset.documents.get(rat.docid)
             if doc is None:
-                err(line, f"{where}.docid", f"{rat.docid!r} is not a document of the dataset")
+                err(line, f"{where}.docid", f"{rat.docid!r} is not a document of {docs_of}")
                 continue
             n = len(doc)
             for j, (s, e) in enumerate(rat.hard):
@@ -127,6 +133,8 @@ def validate_results(dataset: Dataset, split: str, results_or_path: str | Path |
                     err(line, name, f"has unknown labels {bad}")
                 if res.classification is not None and res.classification in labels and res.classification not in scores:
                     err(line, name, f"has no score for the predicted label {res.classification!r}")
+                elif name != "classification_scores":
+                    _same_labels(err, line, name, scores, res.classification_scores)
         if (res.classification is None) != (res.classification_scores is None):
             err(line, "classification_scores" if res.classification is not None else "classification",
                 "is required when the other of classification / classification_scores is given")
@@ -138,6 +146,8 @@ def validate_results(dataset: Dataset, split: str, results_or_path: str | Path |
                 scores = getattr(ts, name)
                 if res.classification is not None and res.classification not in scores:
                     err(line, f"thresholded_scores[{i}].{name}", f"has no score for the predicted label {res.classification!r}")
+                else:
+                    _same_labels(err, line, f"thresholded_scores[{i}].{name}", scores, res.classification_scores)
 
     # all-or-none presence of optional fields, and one set of AOPC thresholds
     if results:

@@ -7,25 +7,49 @@ Our own models, Hugging Face models and select-then-predict models all implement
 A saved model is a folder with ``rationalize.json`` naming its class (``{"class":
 "rationalize.models.hf_classifier.HFClassifier", ...}``); :func:`load_model` imports that class and calls
 its ``load(folder)``. Only classes inside the ``rationalize`` package are loaded.
+
+A *plain* Hugging Face folder (a fine-tuned ``AutoModelForSequenceClassification`` saved with
+``save_pretrained`` together with its tokenizer: ``config.json``, weights, tokenizer files, no
+``rationalize.json``) loads too, through
+:meth:`~rationalize.models.hf_classifier.HFClassifier.from_hf_folder`; its output names come from the
+config's ``id2label`` and are matched to the dataset's labels by :func:`match_labels`.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from rationalize.errors import DataError
 
+if TYPE_CHECKING:
+    from rationalize.data.schema import Dataset
+
 #: A dataset token that classifiers must treat as "masked out" (mapped to their own mask / unknown id).
 MASK = "\u2047MASK\u2047"
 
 CONFIG_NAME = "rationalize.json"
+HF_CONFIG_NAME = "config.json"
+
+#: Spellings that name the same label (compared after :func:`_normalize`); the first is the group's key.
+LABEL_ALIASES: tuple[tuple[str, ...], ...] = (
+    ("neg", "negative"),
+    ("pos", "positive"),
+    ("neu", "neutral"),
+    ("entailment", "entails", "entailed"),
+    ("contradiction", "contradicts", "contradicted"),
+    ("true", "yes"),
+    ("false", "no"),
+)
+_ALIAS_KEY = {name: group[0] for group in LABEL_ALIASES for name in group}
+_GENERIC = re.compile(r"label_(\d+)")
 
 
 @dataclass
@@ -58,21 +82,108 @@ def save_config(folder: str | Path, cls: type, **config: Any) -> Path:
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
+    """The ``rationalize.json`` of a saved model folder, with a located error when absent or invalid."""
     path = Path(folder) / CONFIG_NAME
     if not path.exists():
-        raise DataError(folder, None, None, f"is not a rationalize model folder (no {CONFIG_NAME})")
+        hf = "" if (Path(folder) / HF_CONFIG_NAME).exists() else f" nor a Hugging Face model folder (no {HF_CONFIG_NAME})"
+        raise DataError(folder, None, None, f"is not a rationalize model folder (no {CONFIG_NAME}){hf}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(path, exc.lineno, None, f"is not valid JSON ({exc.msg})") from None
 
 
-def load_model(folder: str | Path) -> Any:
-    """Reload any model saved by rationalize (classifier, rationalizer, explainer) with one call."""
+def is_hf_folder(folder: str | Path) -> bool:
+    """True for a plain Hugging Face model folder: ``config.json`` present, no ``rationalize.json``."""
+    folder = Path(folder)
+    return folder.is_dir() and (folder / HF_CONFIG_NAME).is_file() and not (folder / CONFIG_NAME).exists()
+
+
+def load_model(folder: str | Path, dataset: Dataset | None = None, *, model_labels: Sequence[str] | None = None,
+               query: str = "auto") -> Any:
+    """Reload any model saved by rationalize (classifier, rationalizer, explainer), or wrap a plain Hugging
+    Face classifier folder as an :class:`~rationalize.models.hf_classifier.HFClassifier`, with one call.
+
+    ``dataset`` (the data the model will run on), ``model_labels`` and ``query`` are used only for a plain
+    Hugging Face folder (see :meth:`~rationalize.models.hf_classifier.HFClassifier.from_hf_folder`): the
+    model's output names are matched to ``dataset.labels`` and a query that is the same for every example
+    is dropped by default. A rationalize folder carries its labels and query handling in
+    ``rationalize.json``, so ``model_labels`` or a ``query`` other than ``auto`` are refused for it.
+    """
+    if is_hf_folder(folder):
+        from rationalize.models.hf_classifier import HFClassifier
+
+        return HFClassifier.from_hf_folder(folder, dataset=dataset, model_labels=model_labels, query=query)
     cfg = read_config(folder)
+    if model_labels is not None or query != "auto":
+        raise DataError(Path(folder) / CONFIG_NAME, None, None, "is a rationalize model (its labels and query "
+                        "handling are saved); model_labels and query apply only to a plain Hugging Face folder")
     qualname = cfg.get("class")
     if not isinstance(qualname, str) or not qualname.startswith("rationalize."):
         raise DataError(Path(folder) / CONFIG_NAME, None, "class", f"{qualname!r} is not a rationalize class")
     module, _, name = qualname.rpartition(".")
     cls = getattr(importlib.import_module(module), name)
     return cls.load(folder)
+
+
+def _normalize(name: str) -> str:
+    """Case-folded name with spaces and hyphens as underscores (``Not Entailed`` -> ``not_entailed``)."""
+    return re.sub(r"[\s\-]+", "_", str(name).strip()).casefold()
+
+
+def _label_key(name: str) -> str:
+    """What two spellings of one label share: the alias group, or the normalized name."""
+    norm = _normalize(name)
+    return _ALIAS_KEY.get(norm, norm)
+
+
+def is_generic_label(name: str, index: int) -> bool:
+    """True for the name ``transformers`` gives output ``index`` when nobody named it (``LABEL_<index>``)."""
+    m = _GENERIC.fullmatch(_normalize(name))
+    return m is not None and int(m.group(1)) == index
+
+
+def match_labels(model_labels: Sequence[str], dataset_labels: Sequence[str], *,
+                 source: str | Path = HF_CONFIG_NAME) -> list[str]:
+    """The dataset's name of each model output, in the model's output order.
+
+    Rule, applied to every output at once (a one-to-one match of the two label sets, or nothing):
+
+    1. the same name, compared case-insensitively, ignoring spaces / hyphens vs underscores
+       (``NEG`` = ``neg``, ``not entailed`` = ``NOT_ENTAILED``);
+    2. else a common alias (:data:`LABEL_ALIASES`: ``negative`` = ``NEG``, ``positive`` = ``POS``,
+       ``neutral`` = ``NEU``, ``entails`` = ``entailment``, ``yes`` = ``True``, ...);
+    3. else a generic name ``LABEL_i`` (what ``transformers`` writes when ``id2label`` was never set)
+       matches a dataset label spelled ``i`` -- the only case where position decides, because the name
+       literally is the position. Generic names are never matched to other names by order: a wrong
+       guess would silently flip every prediction and explanation.
+
+    Raises :class:`~rationalize.errors.DataError` located at ``source`` (the model's ``config.json``,
+    field ``id2label``), naming both label sets, when the sets cannot be matched one-to-one.
+    """
+    model_labels = [str(x) for x in model_labels]
+    dataset_labels = [str(x) for x in dataset_labels]
+    exact = {_normalize(d): d for d in dataset_labels}
+    keyed = {_label_key(d): d for d in dataset_labels}
+    out: list[str] = []
+    for i, name in enumerate(model_labels):
+        hit = exact.get(_normalize(name))
+        if hit is None:
+            hit = keyed.get(_label_key(name))
+        if hit is None and is_generic_label(name, i):
+            hit = exact.get(str(i))
+        out.append(hit)  # type: ignore[arg-type]
+    ok = (None not in out and len(set(out)) == len(out) == len(dataset_labels)
+          and len(exact) == len(keyed) == len(dataset_labels))
+    if ok:
+        return out
+    have, want = ", ".join(model_labels), ", ".join(dataset_labels)
+    if all(is_generic_label(n, i) for i, n in enumerate(model_labels)):
+        named = {str(i): d for i, d in enumerate(dataset_labels)} if len(model_labels) == len(dataset_labels) else None
+        example = f'"id2label": {json.dumps(named)}' if named else "id2label"
+        msg = (f"({have}) are generic names that do not say which output is which of the dataset's labels ({want}); "
+               f"name the outputs, e.g. {example}, or pass model_labels (--labels)")
+    else:
+        msg = (f"({have}) cannot be matched to the dataset's labels ({want}) by name (case-insensitive, aliases "
+               f"such as negative = NEG); rename the outputs in id2label, or pass model_labels (--labels)")
+    raise DataError(source, None, "id2label", msg)

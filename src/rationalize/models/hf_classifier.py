@@ -10,42 +10,92 @@ Three things matter for rationales and are handled here once:
   (as in e.g. the ERASER BERT baselines' handling of long inputs, DeYoung et al., 2020).
 * **Masking.** The dataset token :data:`~rationalize.models.base.MASK` becomes the tokenizer's mask
   token (or its unknown token when it has none), one piece per masked dataset token.
+
+The window size defaults to the model's position limit (:func:`max_positions`). The query is fed as the
+first sentence of a pair (``query="include"``) or left out (``query="drop"``): a classifier fine-tuned on
+plain texts never saw a query, and a query that is the same for every example (ERASER movies' "What is
+the sentiment of this review?") tells it nothing while taking window room. A plain Hugging Face folder
+(:meth:`HFClassifier.from_hf_folder`) chooses between the two from the dataset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from rationalize.models.base import MASK, ClassifierInput, read_config, save_config
+from rationalize.errors import DataError
+from rationalize.models.base import HF_CONFIG_NAME, MASK, ClassifierInput, match_labels, read_config, save_config
 from rationalize.models.hub import hf_load
 from rationalize.models.windows import Window, WindowedClassifierMixin, pad_stack
+
+if TYPE_CHECKING:
+    from rationalize.data.schema import Dataset
+
+QUERY_MODES = ("include", "drop")
+
+#: Files of which a saved tokenizer has at least one (fast ``tokenizer.json``, or a slow tokenizer's vocabulary).
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "spiece.model",
+                   "sentencepiece.bpe.model", "tokenizer.model")
+
+#: Model types whose position ids start after the padding index (RoBERTa style), so that
+#: ``max_position_embeddings - pad_token_id - 1`` positions are usable.
+_PADDING_OFFSET_TYPES = frozenset({"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer",
+                                   "roberta-prelayernorm", "data2vec-text", "ibert", "mpnet", "xmod", "luke",
+                                   "markuplm", "esm"})
+
+
+def max_positions(config: Any, tokenizer: Any) -> int:
+    """Longest input the model accepts, in pieces including special tokens.
+
+    The config's ``max_position_embeddings`` (less the padding offset of RoBERTa-style position ids); a
+    model without absolute positions falls back to the tokenizer's ``model_max_length`` when it is a real
+    limit, else 512. The tokenizer's value is not used otherwise: fine-tuning scripts often save it as
+    their truncation length, which is not a limit of the model.
+    """
+    n = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if n:
+        n = int(n)
+        if getattr(config, "model_type", None) in _PADDING_OFFSET_TYPES:
+            n -= int(getattr(config, "pad_token_id", None) or 0) + 1
+        return n
+    tok_max = int(getattr(tokenizer, "model_max_length", 0) or 0)
+    return tok_max if 0 < tok_max < 1_000_000 else 512
 
 
 class HFClassifier(WindowedClassifierMixin, nn.Module):
     """Wraps ``AutoModelForSequenceClassification`` (alias such as ``minilm``, local folder or hub name).
 
+    A user's fine-tuned ``save_pretrained`` folder, with labels read from its ``id2label`` and matched to a
+    dataset's, loads with :meth:`from_hf_folder`; one saved by :meth:`save` with :meth:`load`.
+
     Parameters
     ----------
     model: alias, folder or hub name; a new classification head is created when it has none.
     labels: the label names, in the order of the model's outputs.
-    window_size: pieces per window including special tokens (default: the model limit, at most 512).
+    window_size: pieces per window including special tokens (default: :func:`max_positions`, the model's
+        position limit).
     overlap: pieces shared by consecutive windows (default: a quarter of a window's document budget).
+    query: ``include`` feeds an input's query as the first sentence of a pair (``[CLS] query [SEP] doc
+        [SEP]``, in every window); ``drop`` ignores queries (``[CLS] doc [SEP]``).
     """
 
     default_batch_size = 16
 
     def __init__(self, model: str = "minilm", labels: Sequence[str] = ("NEG", "POS"), window_size: int | None = None,
-                 overlap: int | None = None, *, hf_model: Any = None, tokenizer: Any = None):
+                 overlap: int | None = None, *, hf_model: Any = None, tokenizer: Any = None,
+                 query: str = "include"):
         super().__init__()
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        if query not in QUERY_MODES:
+            raise ValueError(f"query must be one of {', '.join(QUERY_MODES)}, got {query!r}")
         self.model_name = model
+        self.query_mode = query
         self.labels = [str(lab) for lab in labels]
         self.tokenizer = tokenizer if tokenizer is not None else hf_load(AutoTokenizer, model)
         if not getattr(self.tokenizer, "is_fast", False):
@@ -57,8 +107,7 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         self.hf = hf_model
         if self.hf.config.num_labels != len(self.labels):
             raise ValueError(f"model {model!r} has {self.hf.config.num_labels} outputs but {len(self.labels)} labels were given")
-        limit = min(int(getattr(self.tokenizer, "model_max_length", 512) or 512), 512,
-                    int(getattr(self.hf.config, "max_position_embeddings", 512) or 512))
+        limit = max_positions(self.hf.config, self.tokenizer)
         self.window_size = int(window_size or limit)
         if self.window_size > limit:
             raise ValueError(f"window_size {self.window_size} exceeds the model limit {limit}")
@@ -108,7 +157,7 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         out: list[Window] = []
         for i, inp in enumerate(inputs):
             d_ids, d_tok = self.pieces(inp.tokens)
-            q_ids = self.pieces(inp.query)[0] if inp.query else None
+            q_ids = self.pieces(inp.query)[0] if inp.query and self.query_mode == "include" else None
             template = self._template_pair if q_ids is not None else self._template_single
             n_special = sum(1 for kind, _, _ in template if kind == "special")
             budget = self.window_size - n_special - (len(q_ids) if q_ids is not None else 0)
@@ -194,17 +243,102 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         self.hf.save_pretrained(folder / "hf")
         self.tokenizer.save_pretrained(folder / "hf")
         save_config(folder, type(self), labels=self.labels, window_size=self.window_size, overlap=self.overlap,
-                    base_model=self.model_name)
+                    base_model=self.model_name, query=self.query_mode)
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> HFClassifier:
+        """Reload a folder written by :meth:`save` (``rationalize.json`` + ``hf/``)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         cfg = read_config(folder)
         path = str(Path(folder) / "hf")
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForSequenceClassification.from_pretrained(path)
-        obj = cls(path, cfg["labels"], cfg.get("window_size"), cfg.get("overlap"), hf_model=model, tokenizer=tok)
+        obj = cls(path, cfg["labels"], cfg.get("window_size"), cfg.get("overlap"), hf_model=model, tokenizer=tok,
+                  query=cfg.get("query", "include"))
         obj.model_name = cfg.get("base_model", path)
         return obj
+
+    @classmethod
+    def from_hf_folder(cls, folder: str | Path, labels: Sequence[str] | None = None, *,
+                       dataset: Dataset | None = None, model_labels: Sequence[str] | None = None,
+                       query: str = "auto", window_size: int | None = None,
+                       overlap: int | None = None) -> HFClassifier:
+        """Wrap a user's fine-tuned classifier: a folder written by ``model.save_pretrained(folder)`` and
+        ``tokenizer.save_pretrained(folder)``, with no ``rationalize.json``.
+
+        Labels: the model's output names are its config's ``id2label`` (or ``model_labels``, one name per
+        output in output order, for a model whose ``id2label`` was never set), matched to ``labels``
+        (default: ``dataset.labels``) by :func:`~rationalize.models.base.match_labels`: same name
+        case-insensitively, else a common alias (``negative`` = ``NEG``). Generic ``LABEL_i`` names are
+        not matched by order; they must be named. The returned classifier's ``labels`` are the dataset's
+        names in the model's output order, so ``predict_proba`` column ``j`` is label ``labels[j]``. With
+        neither ``labels`` nor ``dataset``, the ``id2label`` names are kept as they are.
+
+        Query (``query``): ``include`` or ``drop`` (see :class:`HFClassifier`); ``auto`` drops it when every
+        example of ``dataset`` has the same query (or none) -- a constant query carries no information about
+        the example and a plain fine-tuned model was trained without it -- and includes it otherwise (a
+        question that varies per example is part of the task), or when no dataset is given.
+
+        Window size: ``window_size`` or :func:`max_positions`; weights load in float32 (exact gradients).
+        Refused with a :class:`~rationalize.errors.DataError`: no tokenizer, no classification head, or
+        label names that cannot be matched.
+        """
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        folder = Path(folder)
+        config_path = folder / HF_CONFIG_NAME
+        if query not in ("auto", *QUERY_MODES):
+            raise ValueError(f"query must be auto, include or drop, got {query!r}")
+
+        def no_tokenizer(why: str) -> DataError:
+            return DataError(folder, None, None, f"has no usable tokenizer ({why}); save it next to the model "
+                                                 "with tokenizer.save_pretrained(folder)")
+
+        if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+            # transformers would build an empty tokenizer (every word [UNK]) from config.json alone
+            raise no_tokenizer(f"none of {', '.join(TOKENIZER_FILES)}")
+        try:
+            tok = AutoTokenizer.from_pretrained(str(folder))
+        except (OSError, ValueError, TypeError) as exc:
+            raise no_tokenizer(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        if len(tok) <= len(set(tok.all_special_ids)):
+            raise no_tokenizer("its vocabulary holds only special tokens")
+        try:
+            hf, info = AutoModelForSequenceClassification.from_pretrained(str(folder), output_loading_info=True,
+                                                                          dtype=torch.float32)
+        except (OSError, ValueError, KeyError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise DataError(config_path, None, None, f"is not a sequence classifier that transformers can load "
+                            f"({type(exc).__name__}: {first})") from None
+        missing = sorted(info.get("missing_keys") or ())
+        if missing:  # transformers would initialise them at random: explanations of noise
+            shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+            raise DataError(config_path, None, None, f"holds no trained classification head (weights missing from "
+                            f"the checkpoint: {shown}); fine-tune it first, e.g. rationalize train classifier "
+                            f"--encoder minilm --model {folder}")
+        n = int(hf.config.num_labels)
+        id2label = {int(k): str(v) for k, v in (hf.config.id2label or {}).items()}
+        names = [id2label.get(i, f"LABEL_{i}") for i in range(n)]
+        if model_labels is not None:
+            if len(model_labels) != n:
+                raise DataError(config_path, None, "id2label", f"names {n} outputs but {len(model_labels)} "
+                                f"model_labels were given ({', '.join(map(str, model_labels))})")
+            names = [str(x) for x in model_labels]
+        target = labels if labels is not None else (dataset.labels if dataset is not None else None)
+        if target is not None:
+            names = match_labels(names, target, source=config_path)
+        if query == "auto":
+            query = "drop" if dataset is not None and has_constant_query(dataset) else "include"
+        try:
+            obj = cls(str(folder), names, window_size, overlap, hf_model=hf, tokenizer=tok, query=query)
+        except ValueError as exc:
+            raise DataError(folder, None, None, str(exc)) from None
+        return obj
+
+
+def has_constant_query(dataset: Dataset) -> bool:
+    """True when every example of every split has the same query (or none): such a query says nothing
+    about the example (ERASER movies: "What is the sentiment of this review?")."""
+    return len({ex.query for examples in dataset.splits.values() for ex in examples}) <= 1

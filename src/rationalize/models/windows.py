@@ -134,19 +134,20 @@ class WindowedClassifierMixin:
     def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = None,
                         progress: bool = False) -> list:
         """ERASER results with the classification and its scores (no rationales) for ``split``."""
-        from tqdm.auto import tqdm
-
         from rationalize.data.results import Result
+        from rationalize.progress import Progress
 
         examples = dataset[split]
         out: list[Result] = []
         chunk = 64
-        for k in tqdm(range(0, len(examples), chunk), disable=not progress, desc="predict"):
-            part = examples[k : k + chunk]
-            probs = self.predict_proba([example_input(dataset, ex) for ex in part], batch_size)
-            for ex, p in zip(part, probs):
-                scores = {lab: float(v) for lab, v in zip(self.labels, p)}
-                out.append(Result(ex.id, [], self.labels[int(np.argmax(p))], scores))
+        with Progress(len(examples), "predict", "example", enabled=progress) as bar:
+            for k in range(0, len(examples), chunk):
+                part = examples[k : k + chunk]
+                probs = self.predict_proba([example_input(dataset, ex) for ex in part], batch_size)
+                for ex, p in zip(part, probs):
+                    scores = {lab: float(v) for lab, v in zip(self.labels, p)}
+                    out.append(Result(ex.id, [], self.labels[int(np.argmax(p))], scores))
+                bar.update(len(part))
         return out
 
     # -- training through rationalize.engine.training.fit ------------------------------------------

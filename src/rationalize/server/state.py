@@ -114,9 +114,8 @@ class ViewerState:
         progress: bool = False,
         lazy_scores: bool = False,
     ) -> None:
-        from tqdm.auto import tqdm
-
         from rationalize.metrics import per_example_metrics
+        from rationalize.progress import Progress
 
         if not results:
             raise ValueError("the viewer needs at least one results file")
@@ -142,7 +141,7 @@ class ViewerState:
         ]
         self.gold_lengths = [dataset.rationale_length(ex) for ex in self.examples]
         self.runs: list[Run] = []
-        bar = tqdm(total=(1 if lazy_scores else 2) * len(results), desc="scoring", unit="step", disable=not progress)
+        bar = Progress((1 if lazy_scores else 2) * len(results), "scoring", "step", enabled=progress)
         for name, path, res in zip(names, paths, results):
             res = list(res)
             bar.set_postfix_str(f"{name}: per-example metrics")

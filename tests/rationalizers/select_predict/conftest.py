@@ -19,9 +19,9 @@ METHOD_KW = {
 }
 
 
-def quick_config(epochs: int = 10, **kw) -> TrainConfig:
+def quick_config(epochs: int = 10, seed: int = 0, **kw) -> TrainConfig:
     return TrainConfig(epochs=epochs, batch_size=16, lr=5e-3, monitor="objective", mode="min", progress=False,
-                       patience=20, seed=0, **kw)
+                       patience=20, seed=seed, **kw)
 
 
 @pytest.fixture(scope="package")

@@ -14,27 +14,39 @@ from rationalize.data.schema import mask_to_spans as spans_of
 from rationalize.rationalizers.select_predict.framework import rate_and_transitions
 from tests.rationalizers.select_predict.conftest import FAST, METHOD_KW, quick_config, token_prf
 
-_TRAINED: dict[str, object] = {}
+_TRAINED: dict[tuple[str, int], object] = {}
+
+#: Seeds every recovery check trains with: a learning method must recover the planted rationale for
+#: most seeds, not for one lucky trajectory (float rounding differs across CPUs and library builds, and a
+#: run at the edge of convergence then lands on either side of a threshold).
+SEEDS = (0, 1, 2)
+#: REINFORCE (lei2016) needs more epochs than the reparameterised methods: at 10 epochs its selection
+#: rate is still falling towards the target (measured: token F1 0.58-0.95 over seeds 0-5 at 10 epochs,
+#: 0.87-1.00 at 20).
+EPOCHS = {"lei2016": 20}
 
 
-def trained(method: str, synth):
-    """Train each method once per session (the recovery, save/load and protocol tests share it)."""
-    if method not in _TRAINED:
-        model = make_rationalizer(method, **FAST, **METHOD_KW[method])
-        model.fit(synth, config=quick_config(epochs=10))
-        _TRAINED[method] = model
-    return _TRAINED[method]
+def trained(method: str, synth, seed: int = 0):
+    """Train each (method, seed) once per session (the recovery, save/load and protocol tests share it)."""
+    if (method, seed) not in _TRAINED:
+        model = make_rationalizer(method, **{**FAST, "seed": seed}, **METHOD_KW[method])
+        model.fit(synth, config=quick_config(epochs=EPOCHS.get(method, 10), seed=seed))
+        _TRAINED[method, seed] = model
+    return _TRAINED[method, seed]
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_recovers_planted_rationale(method, synth):
-    model = trained(method, synth)
-    results = model.predict_results(synth, "test")
-    p, r, f1 = token_prf(synth, "test", results)
-    acc = np.mean([res.classification == ex.label for res, ex in zip(results, synth["test"])])
-    assert f1 >= 0.8, (method, p, r, f1)
-    assert acc >= 0.9
+    runs = []
+    for seed in SEEDS:
+        results = trained(method, synth, seed).predict_results(synth, "test")
+        p, r, f1 = token_prf(synth, "test", results)
+        acc = float(np.mean([res.classification == ex.label for res, ex in zip(results, synth["test"])]))
+        runs.append((seed, round(p, 3), round(r, 3), round(f1, 3), acc))
+    assert np.median([f1 for *_, f1, _ in runs]) >= 0.8, (method, runs)
+    assert np.median([acc for *_, acc in runs]) >= 0.9, (method, runs)
     # soft scores: one per token, higher on the rationale than elsewhere
+    results = trained(method, synth).predict_results(synth, "test")
     ex, res = synth["test"][0], results[0]
     rat = res.rationale_for(ex.docids[0])
     assert len(rat.soft) == len(synth.doc(ex.docids[0]))
@@ -106,10 +118,14 @@ def test_training_is_deterministic(method, synth, tmp_path):
     states = []
     for run in range(2):
         model = make_rationalizer(method, **FAST, noise_injection=0.2, complement_weight=0.5)
+        model._prepare(synth, "train")  # the seeded initial weights, to check that fit moves them
+        initial = {k: v.clone() for k, v in model.state_dict().items()}
         model.fit(synth, config=quick_config(epochs=2, max_steps_per_epoch=3), out_dir=tmp_path / str(run))
         states.append(model.state_dict())
     for k in states[0]:
         assert torch.equal(states[0][k], states[1][k]), k
+    moved = [k for k in initial if k.startswith("generator") and not torch.equal(initial[k], states[0][k])]
+    assert moved, "fit() left every generator weight at its initial value"
 
 
 def test_sparsity_target_defaults_to_human_fraction(synth):

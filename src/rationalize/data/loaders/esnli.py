@@ -93,7 +93,7 @@ def load_esnli(path: str | Path, name: str = "esnli") -> Dataset:
     if not splits:
         raise DataError(root, None, None, "has no e-SNLI files (s1.dev, s2.dev, labels.dev, preproc1_expl_1.dev, ...)")
     return Dataset(name, splits, documents, sorted({ex.label for v in splits.values() for ex in v}),  # type: ignore[misc]
-                   source=str(root), metadata={"format": "esnli"})
+                   source=str(root), metadata={"format": "esnli", "declared_labels": list(LABELS)})
 
 
 def is_esnli_dir(path: Path) -> bool:

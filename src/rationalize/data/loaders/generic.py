@@ -23,14 +23,19 @@ error. Every problem is reported with file, line and field.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rationalize.data.loaders._util import (TOKENIZERS, char_span_to_tokens, document_from_text, finish_example,
-                                            make_evidence)
+from rationalize.data.jsonl import describe, iter_jsonl, parse_json
+from rationalize.data.loaders._util import (
+    TOKENIZERS,
+    char_span_to_tokens,
+    document_from_text,
+    finish_example,
+    make_evidence,
+)
 from rationalize.data.registry import register_loader
 from rationalize.data.schema import Dataset, Document, Example
 from rationalize.errors import DataError, DataErrors
@@ -73,14 +78,7 @@ def _records(f: Path, problems: list[DataError]) -> Iterator[tuple[int, Any]]:
                 yield start, row
                 start = reader.line_num + 1
         return
-    with f.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(DataError(f, lineno, None, f"is not valid JSON ({exc.msg} at column {exc.colno})"))
+    yield from iter_jsonl(f, errors=problems)
 
 
 def _cell(value: Any, csv_file: bool) -> Any:
@@ -89,7 +87,7 @@ def _cell(value: Any, csv_file: bool) -> Any:
         if value.strip() == "":
             return None
         if value.lstrip()[:1] in "[{":
-            return json.loads(value)
+            return parse_json(value)
     return value
 
 
@@ -124,11 +122,14 @@ def parse_record(rec: Any, f: Path, line: int, split: str, fmt: GenericFormat) -
                 fmt.rationale_field, fmt.explanations_field):
         try:
             get[key] = _cell(rec.get(key), is_csv)
-        except json.JSONDecodeError as exc:
-            err(key, f"is not valid JSON ({exc.msg})")
+        except ValueError as exc:
+            err(key, str(exc))
     if errs:
         return None, None, errs
     eid = get[fmt.id_field]
+    if eid is not None and (isinstance(eid, bool) or not isinstance(eid, (str, int)) or str(eid) == ""):
+        err(fmt.id_field, "is empty" if eid == "" else f"is {describe(eid)}, not a string or an integer")
+        return None, None, errs
     eid = f"{split}_{line}" if eid is None else str(eid)
     label = get[fmt.label_field]
     if isinstance(label, bool) or not isinstance(label, (str, int)) or str(label).strip() == "":
@@ -212,7 +213,10 @@ def load_generic(path: str | Path, fmt: GenericFormat | None = None, name: str |
     override :class:`GenericFormat` fields. Raises :class:`DataErrors` with every problem."""
     fmt = GenericFormat(**options) if fmt is None else fmt
     root = Path(path)
-    files = _files(root) if root.exists() else []
+    try:
+        files = _files(root) if root.exists() else []
+    except OSError as exc:
+        raise DataError(root, None, None, f"cannot be read ({exc.strerror})") from None
     if not files:
         raise DataError(root, None, None, "is not a .jsonl/.csv file nor a folder with {train,val,test}.{jsonl,csv}")
     problems: list[DataError] = []
@@ -220,8 +224,10 @@ def load_generic(path: str | Path, fmt: GenericFormat | None = None, name: str |
     splits: dict[str, list[Example]] = {}
     seen: dict[str, tuple[str, int]] = {}
     for f, file_split in files:
+        n_records = 0
         try:
             for line, rec in _records(f, problems):
+                n_records += 1
                 split = file_split or "train"
                 if isinstance(rec, dict) and rec.get(fmt.split_field) not in (None, ""):
                     raw = str(rec[fmt.split_field]).lower()
@@ -234,19 +240,27 @@ def load_generic(path: str | Path, fmt: GenericFormat | None = None, name: str |
                 if ex is None or doc is None:
                     continue
                 if ex.id in seen:
-                    problems.append(DataError(f, line, fmt.id_field, f"{ex.id!r} duplicates {seen[ex.id][0]}:{seen[ex.id][1]}"))
+                    dup_file, dup_line = seen[ex.id]
+                    problems.append(DataError(f, line, fmt.id_field,
+                                              f"{ex.id!r} duplicates {Path(dup_file).name}:{dup_line}"))
                     continue
-                seen[ex.id] = (f.name, line)
+                seen[ex.id] = (str(f), line)
                 documents[doc.docid] = doc
                 splits.setdefault(split, []).append(finish_example(ex))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            problems.append(DataError(f, None, None, f"cannot be read ({exc})"))
+        except UnicodeDecodeError as exc:  # CSV (JSONL lines are decoded one by one)
+            problems.append(DataError(f, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        except csv.Error as exc:
+            problems.append(DataError(f, None, None, f"cannot be read as CSV ({exc})"))
+        if n_records == 0 and file_split is not None:
+            splits.setdefault(file_split, [])  # an empty split file: ``data validate`` reports it
     if problems:
         raise DataErrors(problems)
-    if not splits:
+    if not any(splits.values()):
         raise DataError(root, None, None, "has no records")
     labels = list(fmt.labels) if fmt.labels else sorted({ex.label for v in splits.values() for ex in v})  # type: ignore[type-var]
-    return Dataset(name or root.stem, splits, documents, labels, source=str(root), metadata={"format": "generic"})  # type: ignore[arg-type]
+    return Dataset(name or root.stem, splits, documents, labels, source=str(root),  # type: ignore[arg-type]
+                   metadata={"format": "generic", "label_field": fmt.label_field,
+                             **({"declared_labels": list(fmt.labels)} if fmt.labels else {})}, locations=seen)
 
 
 def _looks_like_eraser(f: Path) -> bool:

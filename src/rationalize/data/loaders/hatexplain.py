@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from rationalize.data.jsonl import json_problem
 from rationalize.data.loaders._util import finish_example, make_evidence, mask_to_spans
 from rationalize.data.registry import register_loader
 from rationalize.data.schema import Dataset, Document, Example
@@ -38,7 +39,9 @@ def _read_json(f: Path, problems: list[DataError]) -> tuple[Any, str]:
     except UnicodeDecodeError as exc:
         problems.append(DataError(f, None, None, f"is not UTF-8 text ({exc.reason})"))
     except json.JSONDecodeError as exc:
-        problems.append(DataError(f, exc.lineno, None, f"is not valid JSON ({exc.msg} at column {exc.colno})"))
+        problems.append(DataError(f, exc.lineno, None, json_problem(exc)))
+    except (ValueError, RecursionError) as exc:
+        problems.append(DataError(f, None, None, json_problem(exc)))
     return None, ""
 
 
@@ -174,7 +177,8 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
         raise DataErrors(problems)
     labels = sorted({ex.label for exs in splits.values() for ex in exs if ex.label is not None})
     return Dataset(name, splits, documents, labels, source=str(root),
-                   metadata={"format": "hatexplain", "undecided": dropped if undecided == "drop" else
+                   metadata={"format": "hatexplain", "declared_labels": list(LABELS),
+                             "undecided": dropped if undecided == "drop" else
                              [ex.id for exs in splits.values() for ex in exs if ex.label is None]})
 
 

@@ -172,7 +172,8 @@ class HFGenerator:
     def generate(self, prompts: Sequence[str], config: GenerationConfig | None = None,
                  progress: bool = False, prefixes: Sequence[str] | None = None) -> list[list[Generation]]:
         import torch
-        from tqdm.auto import tqdm
+
+        from rationalize.progress import Progress
 
         cfg = config or GenerationConfig()
         texts = [self.render(p) for p in prompts]
@@ -182,7 +183,8 @@ class HFGenerator:
             texts = [t + x for t, x in zip(texts, prefixes, strict=True)]
         out: list[list[Generation]] = []
         starts = range(0, len(texts), cfg.batch_size)
-        for b, start in enumerate(tqdm(starts, desc="generate", disable=not progress, leave=False)):
+        bar = Progress(total=len(starts), desc="generate", unit="batch", enabled=progress, leave=False)
+        for b, start in enumerate(starts):
             enc = self._encode(texts[start : start + cfg.batch_size])
             kw: dict[str, Any] = {"max_new_tokens": cfg.max_new_tokens, "do_sample": cfg.do_sample,
                                   "num_return_sequences": cfg.num_return_sequences,
@@ -204,6 +206,8 @@ class HFGenerator:
                 rows = new[i * k : (i + 1) * k]
                 out.append([Generation(self.tokenizer.decode(r, skip_special_tokens=True), self._count(r))
                             for r in rows])
+            bar.update()
+        bar.close()
         return out
 
 
@@ -271,16 +275,20 @@ class OpenAIGenerator:
 
     def generate(self, prompts: Sequence[str], config: GenerationConfig | None = None,
                  progress: bool = False, prefixes: Sequence[str] | None = None) -> list[list[Generation]]:
-        from tqdm.auto import tqdm
+        from rationalize.progress import Progress
 
         cfg = config or GenerationConfig()
         if prefixes is not None:
             if self.chat:
                 raise ValueError("forced answer prefixes need the completions API (chat=False)")
             prompts = [p + x for p, x in zip(prompts, prefixes, strict=True)]
-        with ThreadPoolExecutor(max_workers=cfg.batch_size) as pool:
-            return list(tqdm(pool.map(lambda p: self._one(p, cfg), prompts), total=len(prompts),
-                             desc="generate", disable=not progress, leave=False))
+        out: list[list[Generation]] = []
+        with ThreadPoolExecutor(max_workers=cfg.batch_size) as pool, \
+                Progress(total=len(prompts), desc="generate", unit="prompt", enabled=progress, leave=False) as bar:
+            for gens in pool.map(lambda p: self._one(p, cfg), prompts):
+                out.append(gens)
+                bar.update()
+        return out
 
 
 def load_generator(spec: str, chat: bool = False) -> Generator:

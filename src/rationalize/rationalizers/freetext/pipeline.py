@@ -62,7 +62,7 @@ def generate_rationales(
     ``samples > 1`` samples that many outputs per example (``config``'s temperature, default 0.7) and
     majority-votes the answer (self-consistency); ``explanations`` then keeps the agreeing rationales.
     """
-    from tqdm.auto import tqdm
+    from rationalize.progress import Progress
 
     cfg = config or GenerationConfig()
     if samples > 1:
@@ -71,8 +71,7 @@ def generate_rationales(
     appender = JsonlAppender(out, id_field="id")
     done = appender.done_ids()
     todo = [ex for ex in examples if ex.id not in done]
-    bar = tqdm(total=len(todo), desc="generate", disable=not progress)
-    with appender:
+    with appender, Progress(total=len(todo), desc="generate", unit="example", enabled=progress) as bar:
         for start in range(0, len(todo), cfg.batch_size):
             chunk = todo[start : start + cfg.batch_size]
             prompts = [template.prompt(ex, dataset) for ex in chunk]
@@ -97,7 +96,6 @@ def generate_rationales(
                                explanation=vote.explanations[0] if vote.explanations else "")
                 appender.append(rec)
             bar.update(len(chunk))
-    bar.close()
     return Path(out)
 
 

@@ -99,11 +99,11 @@ def run_star(
 
     ``generator`` is the base model; it is fine-tuned in place and ends as the last iteration's model.
     ``callback(stage, info)`` is called after every generated record and every finished iteration (for
-    progress reporting, and for tests that kill the run).
+    progress reporting, and for tests that kill the run). ``progress`` reports each finished iteration
+    (see :mod:`rationalize.progress`).
     """
-    from tqdm.auto import tqdm
-
     from rationalize.engine.training import TrainConfig
+    from rationalize.progress import Progress, format_metrics
 
     cfg = config or StarConfig()
     out = Path(out_dir)
@@ -121,12 +121,15 @@ def run_star(
 
     base_state = {k: v.detach().clone() for k, v in generator.model.state_dict().items()}
     summaries: list[dict[str, Any]] = []
-    for k in tqdm(range(1, cfg.iterations + 1), desc="STaR", disable=not progress):
+    bar = Progress(cfg.iterations, "STaR", "iteration", enabled=progress)
+    for k in range(1, cfg.iterations + 1):
         it_dir = out / f"iter_{k}"
         summary_path = it_dir / "summary.json"
         if summary_path.exists():
             summaries.append(json.loads(summary_path.read_text(encoding="utf-8")))
+            bar.update()
             continue
+        it_start = bar.elapsed
         if k > 1:  # the previous iteration's model (loaded again after a restart of the process)
             prev = out / f"iter_{k - 1}" / "model"
             loaded = HFGenerator.from_pretrained(str(prev))
@@ -166,8 +169,12 @@ def run_star(
         if not cfg.keep_models and k > 1:
             remove_dir(out / f"iter_{k - 1}" / "model")
         summaries.append(summary)
+        bar.update()
+        bar.write(f"STaR {k}/{cfg.iterations}: " + format_metrics({key: summary[key] for key in (
+            "accuracy", "rationalized", "train_pairs")}) + f" ({bar.elapsed - it_start:.1f}s)")
         if callback is not None:
             callback("iteration", summary)
+    bar.close()
     # leave the generator holding the last model (it already does unless every iteration was skipped)
     last = out / f"iter_{cfg.iterations}" / "model"
     if summaries and last.exists() and all((out / f"iter_{i}" / "summary.json").exists() for i in range(1, cfg.iterations + 1)):

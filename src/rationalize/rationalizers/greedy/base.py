@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from rationalize.models.lm import SequenceAdapter, Target
+from rationalize.progress import Progress
 
 
 @dataclass
@@ -83,8 +82,8 @@ class SequentialRationalizer:
         raise NotImplementedError
 
     # helpers --------------------------------------------------------------------------------------
-    def _bar(self, total: int, desc: str) -> tqdm:
-        return tqdm(total=total, desc=desc, disable=not self.progress, leave=False)
+    def _bar(self, total: int, desc: str) -> Progress:
+        return Progress(total, desc, "target", enabled=self.progress, leave=False)
 
     def _result(self, adapter: SequenceAdapter, t: Target, order: list[int], probs: list[float],
                 recovered: bool, **extra: Any) -> SequentialRationale:

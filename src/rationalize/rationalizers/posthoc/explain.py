@@ -59,9 +59,8 @@ def explain_dataset(explainer: Any, dataset: Dataset, split: str, *, target: Any
                     progress: bool = True, on_result: Callable[[Result], None] | None = None, **kw: Any) -> list[Result]:
     """Explain every example of ``split`` (the first ``limit``), ``batch`` examples per ``attribute`` call.
     With ``out_path``, results are appended as they are made and a rerun skips annotations already written."""
-    from tqdm.auto import tqdm
-
     from rationalize.data.jsonl import JsonlAppender
+    from rationalize.progress import Progress
 
     examples = dataset[split][:limit] if limit else dataset[split]
     k = default_k(dataset, split) if k is None else k
@@ -76,7 +75,7 @@ def explain_dataset(explainer: Any, dataset: Dataset, split: str, *, target: Any
             if rec.get("annotation_id") in keep:
                 done[rec["annotation_id"]] = result_from_record(rec, Path(out_path), lineno)  # type: ignore[arg-type]
     todo = [ex for ex in examples if ex.id not in done]
-    bar = tqdm(total=len(todo), desc=f"explain ({explainer.name})", disable=not progress)
+    bar = Progress(len(todo), f"explain ({explainer.name})", "example", enabled=progress)
     try:
         for s in range(0, len(todo), batch):
             part = todo[s : s + batch]

@@ -1,0 +1,35 @@
+"""Options shared by the commands that load a model (``explain``, ``predict``, ``faithfulness``).
+
+They matter only for a plain Hugging Face classifier folder (no ``rationalize.json``): which dataset label
+each output is, and what to do with the example's query. See
+:meth:`rationalize.models.hf_classifier.HFClassifier.from_hf_folder`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+QUERY_MODES = ("auto", "include", "drop")
+
+LABELS_OPTION: Any = typer.Option(
+    None, "--labels", help="Plain Hugging Face folder only: the dataset label of each model output, in output "
+    "order, comma-separated (needed when its id2label holds generic LABEL_i names).")
+QUERY_OPTION: Any = typer.Option(
+    "auto", "--query", help="Plain Hugging Face folder only: auto (drop a query that is the same for every "
+    "example, keep one that varies), include, or drop.")
+
+
+def load_cli_model(model: Path, dataset: Any, labels: str | None, query: str) -> Any:
+    """:func:`rationalize.models.base.load_model` with the two options above checked and parsed."""
+    from rationalize.errors import OptionError
+    from rationalize.models.base import load_model
+
+    if query not in QUERY_MODES:
+        raise OptionError("--query", f"{query!r} is not one of {', '.join(QUERY_MODES)}")
+    names = [x.strip() for x in labels.split(",")] if labels else None
+    if names is not None and not all(names):
+        raise OptionError("--labels", f"{labels!r} has an empty name")
+    return load_model(model, dataset=dataset, model_labels=names, query=query)
