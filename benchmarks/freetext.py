@@ -45,9 +45,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from rationalize.data import load_dataset
-    from rationalize.metrics.freetext import simulate_las
+    from rationalize.metrics.freetext import evaluate_freetext, input_text, simulate_las
     from rationalize.rationalizers.freetext import GenerationConfig, HFGenerator, PromptTemplate, task_for
-    from rationalize.rationalizers.freetext.pipeline import evaluate_freetext, generate_rationales, input_text
+    from rationalize.rationalizers.freetext.pipeline import generate_rationales
 
     ds = load_dataset(f"esnli:{args.data}")
     dev = ds["val"]

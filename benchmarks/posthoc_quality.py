@@ -95,7 +95,7 @@ def score_method(model, dataset, split, method: str, faithfulness: bool, batch: 
 
 
 def synthetic(methods, seed: int) -> dict[str, Any]:
-    from rationalize.commands.train_classifier import classifier_metrics, train_classifier
+    from rationalize.models.training import classifier_metrics, train_classifier
     from rationalize.data import make_synthetic
 
     out = {}
@@ -110,7 +110,7 @@ def synthetic(methods, seed: int) -> dict[str, Any]:
 
 
 def movies(model_dir: str, n: int, methods, data: str, classify: bool = True) -> dict[str, Any]:
-    from rationalize.commands.train_classifier import classifier_metrics
+    from rationalize.models.training import classifier_metrics
     from rationalize.data import load_dataset
     from rationalize.models.base import load_model
 

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import torch
 
-from rationalize.commands.train_rationalizer import train_rationalizer
 from rationalize.data import load_dataset, make_synthetic
 from rationalize.data.jsonl import JsonlAppender, iter_jsonl
 from rationalize.engine.faithfulness import FaithfulnessEngine
 from rationalize.metrics import evaluate
+from rationalize.rationalizers.select_predict.training import train_rationalizer
 
 SYNTH_KW = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, warmup_steps=30)
 SYNTH_METHOD_KW = {"gumbel": dict(complement_weight=1.0), "lei2016": dict(complement_weight=0.3),

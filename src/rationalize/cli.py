@@ -1,9 +1,9 @@
 """The ``rationalize`` command line.
 
-The root app and the shared sub-groups (``data``, ``train``) are defined here; each capability adds its
-commands from its own module in :mod:`rationalize.commands` (one file per command family, each with a
-``register(app)`` function), discovered at start-up. Heavy imports happen inside the commands, so
-``rationalize --help`` stays fast.
+The root app is defined here and the shared sub-groups (``data``, ``train``, defined in
+:mod:`rationalize.commands.groups`) are added to it; each capability adds its commands from its own module
+in :mod:`rationalize.commands` (one file per command family, each with a ``register(app)`` function),
+discovered at start-up. Heavy imports happen inside the commands, so ``rationalize --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pkgutil
 import typer
 
 from rationalize import __version__
+from rationalize.commands.groups import data_app, train_app
 
 app = typer.Typer(
     name="rationalize",
@@ -22,8 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Inspect, validate, convert and synthesise rationale datasets.", no_args_is_help=True)
-train_app = typer.Typer(help="Train classifiers, rationalizers and explainers.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(train_app, name="train")
 

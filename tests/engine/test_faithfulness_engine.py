@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from rationalize.data.results import DocRationale, Result, read_results
 from rationalize.data.schema import Dataset, Document, Evidence, Example
 from rationalize.engine import FaithfulnessEngine, LocalExecutor
-from rationalize.engine.faithfulness import pack, top_k_count, top_k_positions
+from rationalize.engine.faithfulness import pack
+from rationalize.errors import DataError
 from rationalize.metrics import evaluate
 from rationalize.models.base import MASK
+from rationalize.rationalizers.discretize import k_tokens, top_k
 from tests.engine.conftest import LexiconClassifier
 
 sig = lambda z: 1 / (1 + math.exp(-z))
@@ -60,9 +62,11 @@ def test_mask_mode_keeps_length_and_query_is_never_perturbed(lexicon):
 
 
 def test_top_k_rounding_and_ties():
-    assert top_k_count(0.1, 30) == 3 and top_k_count(0.01, 5) == 1 and top_k_count(0.5, 5) == 3
-    assert top_k_count(0.0, 5) == 0 and top_k_count(1.0, 5) == 5
-    assert list(top_k_positions([0.5, 0.9, 0.5, 0.5], 3)) == [1, 0, 2]  # ties: earlier first
+    # the engine's bins are fractions: ceil(t * n), float noise ignored, 1.0 is the whole document
+    assert k_tokens(0.1, 30, fraction=True) == 3 and k_tokens(0.01, 5, fraction=True) == 1
+    assert k_tokens(0.5, 5, fraction=True) == 3
+    assert k_tokens(0.0, 5, fraction=True) == 0 and k_tokens(1.0, 5, fraction=True) == 5
+    assert top_k([0.5, 0.9, 0.5, 0.5], 0.75, fraction=True).tolist() == [True, True, True, False]  # ties: earlier first
 
 
 def test_pack_respects_the_budget_and_sorts_by_length():
@@ -163,8 +167,9 @@ def test_custom_executor_is_used(lexicon):
 
 
 def test_unknown_annotation_is_a_clear_error(lexicon):
-    with pytest.raises(Exception, match="not in split"):
+    with pytest.raises(DataError, match=r"annotation_id 1 annotations are not in split 'test' \(first: 'zz'\)") as err:
         FaithfulnessEngine(lexicon, progress=False).run(hand_dataset(), "test", [Result("zz", [])])
+    assert err.value.field == "annotation_id" and lexicon.calls == []  # reported before any prediction
 
 
 def test_perturbed_inputs_lists_what_run_predicts(lexicon):

@@ -1,16 +1,16 @@
 """Free-text metrics: LAS against a hand computation, bootstrap intervals, simulators, similarity,
-readability and the CoT probes' bookkeeping."""
+readability and the scores of a whole results file (the CoT probes, which run a model, are tested in
+tests/rationalizers/freetext/test_probes.py)."""
 
 from __future__ import annotations
 
 import math
 import random
 
-import numpy as np
 import pytest
 
 from rationalize.metrics.freetext import (
-    TfidfSimulator, count_syllables, cot_faithfulness_probes, flesch_reading_ease, las, las_bootstrap,
+    TfidfSimulator, count_syllables, evaluate_freetext, flesch_reading_ease, input_text, las, las_bootstrap,
     length_and_readability, simulate_las, text_similarity,
 )
 
@@ -141,40 +141,54 @@ def test_readability_by_hand():
     assert math.isnan(flesch_reading_ease("..."))
 
 
-class _IgnoresRationale:
-    """A 'model' whose forced answer never depends on the rationale it is given."""
-
-    name = "constant"
-
-    def __init__(self, answers):
-        self.answers = answers
-        self.calls = []
-
-    def generate(self, prompts, config=None, progress=False, prefixes=None):
-        from rationalize.rationalizers.freetext import Generation
-
-        self.calls.append(list(prefixes))
-        return [[Generation(" " + self.answers[p], 1)] for p in prompts]
+def test_input_text_joins_named_fields_in_order():
+    assert input_text({"premise": "a cat", "hypothesis": "an animal"}) == "premise: a cat hypothesis: an animal"
+    assert input_text([("question", "why?"), ("choices", "a, b")]) == "question: why? choices: a, b"
 
 
-def test_probes_report_no_change_for_a_model_that_ignores_its_rationale():
-    from rationalize.rationalizers.freetext import PromptTemplate
-    from rationalize.rationalizers.freetext.templates import NLI
+def _records(n, seed):
+    """Records as ``rationalize generate`` writes them: every third example has its own premise, the rest
+    share one, and the last record did not parse."""
+    xs, es, ys = _nli_like(n, seed, lambda y, r: f"because it is {'affirmative' if y == 'yes' else 'negative'}")
+    recs = [{"id": f"e{i}", "input": {"premise": f"p{i // 3}", "hypothesis": x}, "explanation": e, "label": y,
+             "gold": y if i % 4 else ("no" if y == "yes" else "yes"), "status": "ok"}
+            for i, (x, e, y) in enumerate(zip(xs, es, ys))]
+    recs[-1].update(label=None, status="unparseable", explanation="")
+    return recs
 
-    t = PromptTemplate(NLI, "explain-then-predict", "cot")
-    prompts = ["p1", "p2", "p3", "p4"]
-    labels = ["entailment", "neutral", "entailment", None]
-    expls = ["one two three four", "five six", "seven", "unused"]
-    gen = _IgnoresRationale(dict(zip(prompts, ["entailment.", "neutral.", "entailment.", "x"])))
-    out = cot_faithfulness_probes(gen, t, prompts, labels, expls, [["entailment", "neutral", "contradiction"]] * 4,
-                                  fractions=(0.0, 0.5))
-    assert out["n"] == 3  # the unparsed example is left out
-    assert out["swap"]["changed"] == 0.0 and out["truncation"]["0.5"]["changed"] == 0.0
-    trunc_half, swap = gen.calls[1], gen.calls[2]
-    assert trunc_half[0] == " one two. So the answer is" and gen.calls[0][0] == " So the answer is"
-    assert swap[0] == " five six. So the answer is"   # the next example with another answer
-    assert swap[1] == " seven. So the answer is"  # example 2 (neutral) -> example 3 (entailment)
-    assert np.isclose(out["truncation"]["0"]["unparseable"], 0.0)
+
+def test_evaluate_freetext_scores_a_results_file_without_a_dataset():
+    recs = _records(40, 7)
+    scores, per = evaluate_freetext(recs, folds=4, n_boot=200, seed=0)
+    assert scores["n"] == 40 and scores["parsed"] == 39 and scores["parse_rate"] == pytest.approx(39 / 40)
+    assert scores["status_counts"] == {"ok": 39, "unparseable": 1}
+    wrong = sum(1 for i in range(40) if i % 4 == 0) + 1  # gold flipped on every fourth, and the unparsed one
+    assert scores["accuracy"] == pytest.approx((40 - wrong) / 40)
+    las_out = scores["las"]
+    assert las_out["n"] == 39 and las_out["acc_e"] > 0.9 and las_out["las"] > 0.2
+    assert "grouped by input (13 groups)" in las_out["simulator_training"]  # 39 parsed, three per premise
+    assert "similarity" not in scores and scores["length_and_readability"]["empty_fraction"] == pytest.approx(1 / 40)
+    assert [p["id"] for p in per] == [r["id"] for r in recs]
+    assert set(per[0]["simulator"]) == {"x", "e", "xe"} and "simulator" not in per[-1]
+    assert per[-1]["flesch_reading_ease"] is None  # NaN made JSON-safe
+    assert per[0]["leaked"] == (per[0]["simulator"]["e"] == per[0]["label"])
+
+
+def test_evaluate_freetext_reads_human_explanations_and_trains_on_a_separate_portion():
+    from rationalize.data.schema import Dataset, Document, Example
+
+    recs = _records(12, 8)
+    docs = {"d": Document.from_sentences("d", [["x"]])}
+    examples = [Example(r["id"], ["d"], r["gold"], explanations=[r["explanation"] or "none", "another one"])
+                for r in recs]
+    ds = Dataset("toy", {"val": examples}, docs, ["no", "yes"])
+    train = _records(30, 9)
+    scores, per = evaluate_freetext(recs, ds, "val", train_records=train, folds=5, n_boot=100)
+    assert scores["las"]["simulator_training"] == "trained on a separate portion of 29 examples"
+    assert scores["similarity"]["n"] == 12 and per[0]["rougeL"] == pytest.approx(1.0)
+    assert scores["human_length_and_readability"]["mean_tokens"] > 0
+    few, _ = evaluate_freetext(recs[:3], folds=5, n_boot=10)
+    assert few["las"]["las"] is None and "too few" in few["las"]["note"]
 
 
 @pytest.mark.slow

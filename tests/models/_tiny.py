@@ -34,7 +34,7 @@ def planted_data(seed: int = 0, train: int = 160, test: int = 20):
 
 def trained_encoder(dataset, encoder: str = "cnn", seed: int = 0):
     """A small encoder classifier with learned embeddings, trained by the shared loop (a few seconds)."""
-    from rationalize.commands.train_classifier import train_classifier
+    from rationalize.models.training import train_classifier
 
     torch.manual_seed(seed)
     model, _ = train_classifier(dataset, encoder, None, epochs=8, lr=5e-3, batch_size=16, seed=seed, patience=2,

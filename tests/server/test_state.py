@@ -17,7 +17,11 @@ from rationalize.server import ViewerState
 
 def test_rows_match_per_example_metrics(viewer_state, viewer_fixture):
     per = per_example_metrics(viewer_fixture["dataset"], "val", str(viewer_fixture["results"][0]))
-    for row in viewer_state.runs[0].rows:
+    rows = viewer_state.runs[0].rows
+    # one row per val example (the first results file covers them all), each with its own metrics
+    assert [row["id"] for row in rows] == [ex.id for ex in viewer_fixture["dataset"]["val"]] and len(rows) == 24
+    assert set(per) == {row["id"] for row in rows}
+    for row in rows:
         m = per[row["id"]]
         assert row["pred"] == m["predicted"] and row["correct"] == m["correct"]
         for key in ("token_f1", "iou_f1", "comprehensiveness", "sufficiency_aopc", "token_auprc"):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from rationalize.commands.groups import data_app
+
 
 def register(app: typer.Typer) -> None:
-    from rationalize.cli import data_app
-
     @data_app.command("info")
     def info(
         source: str = typer.Argument(..., help="Dataset folder or file, NAME:PATH, 'synthetic' or 'hf:NAME'."),

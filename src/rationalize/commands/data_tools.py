@@ -6,14 +6,13 @@ from pathlib import Path
 
 import typer
 
+from rationalize.commands.groups import data_app
 from rationalize.errors import SHOWN_PER_KIND, format_problems
 
 FORMATS = ("zaidan", "hatexplain", "esnli", "cose", "jsonl", "csv", "eraser", "hf")
 
 
 def register(app: typer.Typer) -> None:
-    from rationalize.cli import data_app
-
     @data_app.command("validate")
     def validate_cmd(
         path: str = typer.Argument(..., help="Dataset folder or file, or NAME:PATH to pick the loader."),

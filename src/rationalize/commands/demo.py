@@ -27,13 +27,13 @@ def register(app: typer.Typer) -> None:
         """Build the synthetic benchmark, train a small rationalizer, evaluate it and print a table."""
         import torch
 
-        from rationalize.commands.train_rationalizer import train_rationalizer
         from rationalize.data import make_synthetic, write_eraser
         from rationalize.data.results import write_results
         from rationalize.engine.faithfulness import FaithfulnessEngine
         from rationalize.errors import OptionError
         from rationalize.metrics import evaluate
         from rationalize.rationalizers.select_predict import METHODS
+        from rationalize.rationalizers.select_predict.training import train_rationalizer
 
         if method not in METHODS:  # before any work
             raise OptionError("--method", f"{method!r} is not a rationalizer; choose {', '.join(METHODS)}")

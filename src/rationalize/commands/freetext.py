@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from rationalize.commands.groups import train_app
+
 FORMAT_HELP = "explain-then-predict or predict-then-explain."
 STYLE_HELP = "wt5 (text-to-text, for fine-tuned models) or cot (instruction prompt, for prompted LMs)."
 
@@ -42,8 +44,6 @@ def _threads(n: int | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from rationalize.cli import train_app
-
     @app.command("generate")
     def generate(
         model: str = typer.Option(..., "--model", help="Alias, folder, hub id, or openai:MODEL@URL."),
@@ -98,24 +98,29 @@ def register(app: typer.Typer) -> None:
         """Score free-text rationales: accuracy, LAS (with CI), BLEU/ROUGE-L, length, readability."""
         from rationalize.data import load_dataset
         from rationalize.data.jsonl import write_jsonl
-        from rationalize.rationalizers.freetext import pipeline as pl
+        from rationalize.metrics.freetext import evaluate_freetext
+        from rationalize.rationalizers.freetext.pipeline import read_freetext_results, resolve_split
 
         dataset = load_dataset(data)
         try:
-            split = pl.resolve_split(dataset, split)
+            split = resolve_split(dataset, split)
         except KeyError as exc:
             raise typer.BadParameter(str(exc.args[0]), param_hint="--split") from None
-        records = pl.read_freetext_results(results, dataset, split)
-        train = pl.read_freetext_results(train_results) if train_results else None
+        records = read_freetext_results(results, dataset, split)
+        train = read_freetext_results(train_results) if train_results else None
         gen = template = None
-        if probes_model:
+        if probes_model:  # loaded before scoring, so that a bad model name fails fast
             from rationalize.rationalizers.freetext.generators import load_generator
             from rationalize.rationalizers.freetext.templates import PromptTemplate, task_for
 
             gen = load_generator(probes_model, chat=chat)
             template = PromptTemplate(task_for(dataset), records[0].get("format", "explain-then-predict"),
                                       records[0].get("style", "cot"))
-        scores, per = pl.evaluate_freetext(records, dataset, split, train, simulator, folds, n_boot, seed, gen, template)
+        scores, per = evaluate_freetext(records, dataset, split, train, simulator, folds, n_boot, seed)
+        if gen is not None and template is not None:
+            from rationalize.rationalizers.freetext.probes import probe_records
+
+            scores["cot_probes"] = probe_records(gen, template, records)
         scores.update(results=str(results), dataset=dataset.name, split=split)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(scores, indent=2), encoding="utf-8")

@@ -1,85 +1,22 @@
 """``rationalize train classifier``: fit a document classifier (MiniLM, BiGRU or CNN) on a dataset.
 
-Training goes through the shared loop :func:`rationalize.engine.training.fit` (early stopping on the
-validation metric, checkpoints every epoch, resume after a kill, seed, progress bar); the finished model
-is saved in ``--out`` and reloads with :func:`rationalize.models.load_model`.
+This module only reads the options and prints the outcome; the training itself is
+:func:`rationalize.models.training.train_classifier` (the shared loop :func:`rationalize.engine.training.fit`:
+early stopping on the validation metric, checkpoints every epoch, resume after a kill, seed, progress bar).
+The finished model is saved in ``--out`` and reloads with :func:`rationalize.models.load_model`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-
-def classifier_metrics(model: Any, dataset: Any, split: str, batch_size: int | None = None,
-                       limit: int | None = None) -> dict[str, float]:
-    """Accuracy and macro-F1 of ``model`` on the labelled examples of ``split`` (``limit``: an evenly
-    spaced subset of that many examples, for cheap validation of slow models)."""
-    import numpy as np
-
-    from rationalize.metrics.task import classification_prf
-    from rationalize.models.windows import example_input
-
-    examples = [ex for ex in dataset[split] if ex.label is not None]
-    if limit is not None and limit < len(examples):
-        examples = [examples[int(i)] for i in np.linspace(0, len(examples) - 1, limit).round()]
-    probs = model.predict_proba([example_input(dataset, ex) for ex in examples], batch_size)
-    pred = [model.labels[int(i)] for i in probs.argmax(1)]
-    gold = [str(ex.label) for ex in examples]
-    prf = classification_prf(gold, pred, model.labels)
-    acc = sum(p == g for p, g in zip(pred, gold)) / max(1, len(gold))
-    macro = prf.get("macro avg", {}).get("f1-score", prf.get("macro_f1", float("nan")))
-    return {"accuracy": float(acc), "macro_f1": float(macro)}
-
-
-def build_classifier(encoder: str, dataset: Any, *, model: str = "minilm", vectors: str | None = "glove50",
-                     window_size: int | None = None, overlap: int | None = None, hidden: int = 128,
-                     seed: int = 0, train_split: str = "train", **model_kw: Any) -> Any:
-    """A fresh classifier for ``dataset``'s labels: ``minilm`` (or any HF model via ``model``) or our
-    ``bigru``/``cnn`` encoders with ``vectors`` (``glove50``, ``spacy-md`` or None)."""
-    from rationalize.engine.training import seed_everything
-
-    seed_everything(seed)
-    if encoder in ("minilm", "hf", "transformer"):
-        from rationalize.models.hf_classifier import HFClassifier
-
-        return HFClassifier(model, dataset.labels, window_size, overlap)
-    from rationalize.models.classifier import EncoderClassifier
-
-    return EncoderClassifier.build(dataset, encoder=encoder, vectors=vectors, hidden=hidden, seed=seed, split=train_split,
-                                   **model_kw)
-
-
-def train_classifier(dataset: Any, encoder: str, out: str | Path | None, *, epochs: int = 5, lr: float | None = None,
-                     batch_size: int = 16, seed: int = 0, patience: int = 2, max_windows: int | None = None,
-                     train_split: str = "train", val_split: str = "val", progress: bool = True,
-                     max_steps_per_epoch: int | None = None, val_limit: int | None = None, **build_kw: Any) -> tuple[Any, Any]:
-    """Build, fit (shared loop) and save a classifier; returns ``(model, history)``."""
-    from rationalize.engine.training import TrainConfig, fit
-
-    model = build_classifier(encoder, dataset, seed=seed, train_split=train_split, **build_kw)
-    items = model.training_windows(dataset, train_split, max_windows=max_windows, seed=seed)
-    if lr is None:
-        lr = 3e-5 if encoder in ("minilm", "hf", "transformer") else 1e-3
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience,
-                      monitor="accuracy", mode="max", progress=progress, grad_clip=1.0,
-                      max_steps_per_epoch=max_steps_per_epoch)
-    has_val = val_split in dataset.splits and len(dataset[val_split]) > 0
-    eval_split = val_split if has_val else train_split
-
-    def evaluate(m: Any) -> dict[str, float]:
-        return classifier_metrics(m, dataset, eval_split, batch_size=max(batch_size, 32), limit=val_limit)
-
-    history = fit(model, items, model.collate_labelled, evaluate, cfg, out_dir=out)
-    if out is not None:
-        model.save(out)
-    return model, history
+from rationalize.commands.groups import train_app
 
 
 def register(app: typer.Typer) -> None:
-    from rationalize.cli import train_app
+    """Add ``train classifier`` to the ``train`` group."""
 
     @train_app.command("classifier")
     def classifier(
@@ -106,6 +43,7 @@ def register(app: typer.Typer) -> None:
         import torch
 
         from rationalize.data import load_dataset
+        from rationalize.models.training import train_classifier
 
         if threads:
             torch.set_num_threads(threads)

@@ -2,46 +2,27 @@
 
 Methods: ``lei2016`` (REINFORCE), ``gumbel`` (straight-through Gumbel-sigmoid), ``hardkuma`` (HardKuma
 with Lagrangian relaxation), ``fresh`` (explainer-extracted rationales + fresh predictor); any of them
-with ``--noise-injection RATE`` (Storek et al., 2023). Training uses the shared loop (early stopping on
-the validation objective, checkpoints, resume from ``--out``); the saved folder reloads with
-:func:`rationalize.models.load_model` and predicts with ``rationalize predict --model OUT``.
+with ``--noise-injection RATE`` (Storek et al., 2023). This module only reads the options and prints the
+outcome; training is :func:`rationalize.rationalizers.select_predict.training.train_rationalizer` (the
+shared loop: early stopping on the validation objective, checkpoints, resume from ``--out``). The saved
+folder reloads with :func:`rationalize.models.load_model` and predicts with ``rationalize predict --model OUT``.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from rationalize.commands.groups import train_app
+
 METHOD_NAMES = ("lei2016", "gumbel", "hardkuma", "fresh")
 ENCODER_NAMES = ("bigru", "cnn", "minilm")
 
 
-def train_rationalizer(dataset: Any, method: str, out: str | Path | None, *, epochs: int = 10, batch_size: int = 32,
-                       lr: float | None = None, patience: int = 3, seed: int = 0, progress: bool = True,
-                       max_steps_per_epoch: int | None = None, train_split: str = "train", val_split: str = "val",
-                       **params: Any) -> Any:
-    """Build, fit and (with ``out``) save a rationalizer; ``params`` go to the method's constructor."""
-    from rationalize.engine.training import TrainConfig
-    from rationalize.rationalizers.select_predict import make_rationalizer
-
-    model = make_rationalizer(method, seed=seed, **params)
-    if lr is None:
-        lr = 2e-5 if model.encoder not in ("bigru", "cnn") else 1e-3
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience, monitor="objective",
-                      mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch)
-    start = time.perf_counter()
-    model.fit(dataset, train_split, val_split, cfg, out_dir=out)
-    model.train_seconds_ = time.perf_counter() - start
-    if out is not None:
-        model.save(out)
-    return model
-
-
 def register(app: typer.Typer) -> None:
-    from rationalize.cli import train_app
+    """Add ``train rationalizer`` to the ``train`` group."""
 
     @train_app.command("rationalizer")
     def rationalizer(
@@ -88,6 +69,7 @@ def register(app: typer.Typer) -> None:
 
         from rationalize.data import load_dataset
         from rationalize.rationalizers.select_predict import NoiseInjection
+        from rationalize.rationalizers.select_predict.training import train_rationalizer
 
         if method not in METHOD_NAMES:
             raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}", param_hint="--method")

@@ -6,7 +6,9 @@ order; the query is passed separately and never perturbed):
 * ``comprehensiveness``: the input without the hard rationale; ``sufficiency``: only the rationale;
 * for each AOPC bin ``t`` (default 1, 5, 10, 20, 50 %): without / only the top ``k = ceil(t * n)`` tokens
   by soft score (``n`` document tokens; ties broken by position, earlier first), as the ERASER baseline
-  models do (DeYoung et al., 2020, sec. 4.2).
+  models do (DeYoung et al., 2020, sec. 4.2). The count and the selection are
+  :func:`rationalize.rationalizers.discretize.top_k` with ``fraction=True``, the same rule ``explain`` and
+  FRESH use (see :func:`~rationalize.rationalizers.discretize.k_tokens`).
 
 Removal is deletion by default (the ERASER baselines) or replacement by
 :data:`rationalize.models.base.MASK` (``mode="mask"``). Results without hard spans anywhere in the file
@@ -22,7 +24,6 @@ by chunk, so a killed run resumes where it stopped.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -37,19 +38,9 @@ from rationalize.data.schema import Dataset, Example
 from rationalize.engine.executor import Executor, LocalExecutor
 from rationalize.errors import DataError
 from rationalize.models.base import MASK, ClassifierInput, TextClassifier
+from rationalize.rationalizers.discretize import top_k
 
 DEFAULT_AOPC = (0.01, 0.05, 0.1, 0.2, 0.5)
-
-
-def top_k_count(fraction: float, n: int) -> int:
-    """``ceil(fraction * n)`` robust to float noise (``ceil(0.1 * 30)`` is 3, not 4), within ``[0, n]``."""
-    return max(0, min(n, math.ceil(fraction * n - 1e-9)))
-
-
-def top_k_positions(scores: Sequence[float], k: int) -> np.ndarray:
-    """Indices of the ``k`` highest scores; ties go to the earlier position."""
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    return order[:k]
 
 
 @dataclass
@@ -82,6 +73,15 @@ def pack(lengths: Sequence[int], token_budget: int, max_batch: int | None = None
     return batches
 
 
+def _bins(aopc_thresholds: Sequence[float] | None) -> list[float]:
+    """The AOPC bins in increasing order; each must be a fraction of the document in ``[0, 1]``."""
+    bins = sorted(aopc_thresholds or ())
+    bad = [t for t in bins if not 0.0 <= t <= 1.0]
+    if bad:
+        raise ValueError(f"AOPC thresholds must be fractions in [0, 1], got {bad}")
+    return bins
+
+
 def _predict(classifier: TextClassifier, batch_size: int | None, inputs: list[ClassifierInput]) -> np.ndarray:
     return np.asarray(classifier.predict_proba(inputs, batch_size=batch_size or len(inputs)), dtype=float)
 
@@ -105,6 +105,8 @@ class FaithfulnessEngine:
             raise ValueError(f"mode must be 'delete' or 'mask', not {mode!r}")
         if full not in ("reuse", "recompute"):
             raise ValueError(f"full must be 'reuse' or 'recompute', not {full!r}")
+        if k_fraction is not None and not 0.0 <= k_fraction <= 1.0:
+            raise ValueError(f"k_fraction must be a fraction in [0, 1], not {k_fraction}")
         self.classifier = classifier
         self.mode = mode
         self.token_budget = token_budget
@@ -146,9 +148,7 @@ class FaithfulnessEngine:
                 soft[o: o + L] = rat.soft
                 have_soft = True
         if not use_hard:
-            hard = np.zeros(n, dtype=bool)
-            if have_soft:
-                hard[top_k_positions(soft, top_k_count(k_fraction, n))] = True
+            hard = top_k(soft, k_fraction, fraction=True) if have_soft else np.zeros(n, dtype=bool)
         jobs = []
         if self.full == "recompute" or res.classification_scores is None:
             jobs.append(_Job(row, ("full",), ClassifierInput(list(tokens), query)))
@@ -156,8 +156,7 @@ class FaithfulnessEngine:
         jobs.append(_Job(row, ("suff",), ClassifierInput(self._perturb(tokens, ~hard), query)))
         if have_soft:
             for t in thresholds:
-                top = np.zeros(n, dtype=bool)
-                top[top_k_positions(soft, top_k_count(t, n))] = True
+                top = top_k(soft, t, fraction=True)
                 jobs.append(_Job(row, ("comp", t), ClassifierInput(self._perturb(tokens, top), query)))
                 jobs.append(_Job(row, ("suff", t), ClassifierInput(self._perturb(tokens, ~top), query)))
         return jobs
@@ -170,7 +169,7 @@ class FaithfulnessEngine:
         index = dataset.example_index(split)
         use_hard = any(rat.hard for r in results for rat in r.rationales)
         k_fraction = self.k_fraction if self.k_fraction is not None else dataset.mean_rationale_fraction(split)
-        thresholds = sorted(aopc_thresholds or ())
+        thresholds = _bins(aopc_thresholds)
         return [(r.annotation_id, j.slot, j.input) for row, r in enumerate(results)
                 for j in self._jobs(row, dataset, index[r.annotation_id], r, use_hard, k_fraction, thresholds)]
 
@@ -192,7 +191,7 @@ class FaithfulnessEngine:
             raise DataError("<results>", None, "annotation_id",
                             f"{len(unknown)} annotations are not in split {split!r} (first: {unknown[0]!r})")
         labels = list(self.classifier.labels)
-        thresholds = sorted(aopc_thresholds or ())
+        thresholds = _bins(aopc_thresholds)
         use_hard = any(rat.hard for r in results for rat in r.rationales)
         k_fraction = self.k_fraction if self.k_fraction is not None else dataset.mean_rationale_fraction(split)
 
@@ -259,4 +258,4 @@ class FaithfulnessEngine:
                        thresholded_scores=binned if binned is not None else res.thresholded_scores)
 
 
-__all__ = ["DEFAULT_AOPC", "FaithfulnessEngine", "pack", "top_k_count", "top_k_positions"]
+__all__ = ["DEFAULT_AOPC", "FaithfulnessEngine", "pack"]

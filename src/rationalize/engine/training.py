@@ -49,6 +49,26 @@ def frozen_parameters(*modules: Any) -> Iterator[None]:
             p.requires_grad_(f)
 
 
+@contextmanager
+def eval_mode(*modules: Any) -> Iterator[None]:
+    """Put ``modules`` in eval mode (dropout off) for the block, then give every submodule back its own
+    ``training`` flag, also when the block raises.
+
+    The sibling of :func:`frozen_parameters`, for code that *uses* a network a caller may be training
+    (explainers, FRESH's extractor, validation inside a training loop): it must not leave the caller's
+    model in eval mode, nor switch a submodule the caller keeps in eval mode (a frozen encoder) to train
+    mode, which ``module.train(was)`` would do. Objects without ``modules()`` are ignored."""
+    states = [(sub, sub.training) for m in modules if hasattr(m, "modules") for sub in m.modules()]
+    try:
+        for m in modules:
+            if hasattr(m, "eval"):
+                m.eval()
+        yield
+    finally:
+        for sub, was in states:
+            sub.training = was
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU) so that a run is repeatable."""
     random.seed(seed)

@@ -1,5 +1,5 @@
-"""Metrics for free-text rationales: simulatability (LAS), CoT faithfulness probes, similarity to human
-explanations, length and readability.
+"""Metrics for free-text rationales: simulatability (LAS), similarity to human explanations, length and
+readability, and :func:`evaluate_freetext`, which scores a whole ``rationalize generate`` results file.
 
 **LAS** (leakage-adjusted simulatability, Hase et al. 2020, "Leakage-Adjusted Simulatability: Can Models
 Generate Non-Trivial Explanations of Their Behavior in Natural Language?"). A simulator predicts the
@@ -15,19 +15,21 @@ examples. :func:`las` and :func:`las_bootstrap` are pure functions of the four l
 logistic regression) on a separate training portion, or, when there is none, by k-fold cross-validation
 over the evaluated examples (each fold's predictions come from a simulator that never saw it).
 
-**Faithfulness probes** for chain of thought (Lanham et al. 2023, "Measuring Faithfulness in
-Chain-of-Thought Reasoning"): force the model to answer after a *truncated* rationale, or after *another
-example's* rationale, and count how often the answer changes. An answer that never changes does not
-depend on the rationale it was given.
+Everything here is a function of texts and labels, so this module imports no rationalizer. The
+chain-of-thought faithfulness probes (Lanham et al. 2023) need the model that wrote the rationales; they are
+with the generators, in ``rationalizers/freetext/probes.py``.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from rationalize.data.schema import Dataset
 
 # --------------------------------------------------------------------------------------------- LAS
 
@@ -232,63 +234,6 @@ def simulate_las(
     return out
 
 
-# ------------------------------------------------------------------------------ CoT faithfulness
-
-
-def cot_faithfulness_probes(
-    generator: Any,
-    template: Any,
-    prompts: Sequence[str],
-    labels: Sequence[str],
-    explanations: Sequence[str],
-    candidates: Sequence[Sequence[str]],
-    fractions: Sequence[float] = (0.0, 0.5),
-    max_new_tokens: int = 8,
-    batch_size: int = 8,
-) -> dict[str, Any]:
-    """Answer-change rates when the rationale is truncated or swapped (explain-then-predict only).
-
-    For each example with a parsed ``label`` and a non-empty explanation: keep the first ``fraction`` of
-    its words and force the answer marker after them (``fraction=0`` answers with no rationale); and
-    separately, use the explanation of the next example whose answer differs (cyclically). The model
-    continues greedily and its answer is parsed. Reports, per probe, the share of answers that changed
-    and of continuations that no longer parse.
-    """
-    from rationalize.rationalizers.freetext.generators import GenerationConfig
-
-    if not template.explain_first:
-        return {"applicable": False, "reason": "probes need the explain-then-predict format"}
-    idx = [i for i, (lab, e) in enumerate(zip(labels, explanations)) if lab is not None and e and e.strip()]
-    cfg = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size)
-
-    def run(new_expls: list[str]) -> tuple[float, float, list[str | None]]:
-        prefixes = [template.answer_prefix(e) for e in new_expls]
-        outs = generator.generate([prompts[i] for i in idx], cfg, prefixes=prefixes)
-        new_labels = []
-        for i, pre, gens in zip(idx, prefixes, outs):
-            parsed = template.parse(pre + gens[0].text, candidates[i])
-            new_labels.append(parsed.label)
-        changed = [nl != labels[i] for i, nl in zip(idx, new_labels)]
-        bad = [nl is None for nl in new_labels]
-        return float(np.mean(changed)), float(np.mean(bad)), new_labels
-
-    if not idx:
-        return {"applicable": True, "n": 0}
-    result: dict[str, Any] = {"applicable": True, "n": len(idx), "truncation": {}}
-    for f in fractions:
-        cut = [" ".join(explanations[i].split()[: int(len(explanations[i].split()) * f)]) for i in idx]
-        rate, bad, _ = run(cut)
-        result["truncation"][f"{f:g}"] = {"changed": rate, "unparseable": bad}
-    swapped = []
-    for pos, i in enumerate(idx):
-        others = idx[pos + 1 :] + idx[:pos]
-        j = next((o for o in others if labels[o] != labels[i]), others[0] if others else i)
-        swapped.append(explanations[j])
-    rate, bad, _ = run(swapped)
-    result["swap"] = {"changed": rate, "unparseable": bad}
-    return result
-
-
 # ----------------------------------------------------------------- similarity, length, readability
 
 
@@ -346,3 +291,105 @@ def length_and_readability(texts: Sequence[str]) -> dict[str, float]:
     return {"mean_tokens": float(np.mean(lengths)) if lengths else 0.0,
             "empty_fraction": float(np.mean([n == 0 for n in lengths])) if lengths else 0.0,
             "flesch_reading_ease": float(np.nanmean(fre)) if fre else float("nan")}
+
+
+# ---------------------------------------------------------------------------- results files
+
+
+def input_text(fields: Sequence[tuple[str, str]] | Mapping[str, str]) -> str:
+    """The task input as one string (``"premise: ... hypothesis: ..."``), what the simulator sees as x."""
+    items = fields.items() if isinstance(fields, Mapping) else fields
+    return " ".join(f"{k}: {v}" for k, v in items)
+
+
+def _clean(x: Any) -> Any:
+    """``x`` with every NaN replaced by None, so that the scores are valid JSON (``json`` writes ``NaN``)."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return x
+
+
+def _groups(records: Sequence[dict[str, Any]], folds: int) -> list[str] | None:
+    """Cross-validation groups: the first input field (the premise, the document, the question), so that
+    examples sharing it stay in one fold; ``None`` when there are too few distinct values."""
+    firsts = [str(next(iter(r["input"].values()), "")) for r in records]
+    return firsts if len(set(firsts)) >= folds and len(set(firsts)) < len(firsts) else None
+
+
+def evaluate_freetext(
+    records: Sequence[dict[str, Any]],
+    dataset: Dataset | None = None,
+    split: str | None = None,
+    train_records: Sequence[dict[str, Any]] | None = None,
+    simulator: str = "tfidf",
+    folds: int = 5,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Scores of the records of a ``rationalize generate`` results file: ``(scores, per_example)``.
+
+    Accuracy (unparseable answers count as wrong) and parse rate; ``scores["las"]``, LAS over the
+    examples with a parsed answer (the simulator simulates the model's answers), with
+    ``simulator_training`` saying whether it was trained on ``train_records`` or by ``folds``-fold
+    cross-validation; BLEU/ROUGE-L against the human explanations (``Example.explanations`` of ``dataset``'s
+    ``split``); length and readability of both; self-consistency agreement when the records voted. NaNs
+    become None, so both parts are valid JSON.
+    """
+    index = {ex.id: ex for ex in dataset[split]} if dataset is not None and split is not None else {}
+    golds = [r.get("gold") if r.get("gold") is not None else (index[r["id"]].label if r["id"] in index else None)
+             for r in records]
+    parsed = [r for r in records if r["label"] is not None]
+    scores: dict[str, Any] = {"n": len(records), "parsed": len(parsed),
+                              "parse_rate": len(parsed) / len(records),
+                              "status_counts": {s: sum(1 for r in records if r["status"] == s)
+                                                for s in sorted({r["status"] for r in records})}}
+    with_gold = [(r, g) for r, g in zip(records, golds) if g is not None]
+    if with_gold:
+        scores["accuracy"] = sum(r["label"] == g for r, g in with_gold) / len(with_gold)
+        scores["accuracy_note"] = "unparseable outputs count as wrong"
+    per = [{"id": r["id"], "input": r["input"], "explanation": r["explanation"],
+            "explanations": r.get("explanations", []), "label": r["label"], "gold": g, "status": r["status"],
+            "correct": (r["label"] == g) if g is not None else None, "tokens": len(r["explanation"].split()),
+            "flesch_reading_ease": flesch_reading_ease(r["explanation"])} for r, g in zip(records, golds)]
+    # LAS
+    if len(parsed) >= max(folds, 2) or (train_records and parsed):
+        train = None
+        if train_records:
+            tr = [r for r in train_records if r["label"] is not None]
+            train = ([input_text(r["input"]) for r in tr], [r["explanation"] for r in tr], [r["label"] for r in tr])
+        las_out = simulate_las([input_text(r["input"]) for r in parsed], [r["explanation"] for r in parsed],
+                               [r["label"] for r in parsed], train=train, simulator=simulator, k=folds, seed=seed,
+                               n_boot=n_boot, return_predictions=True, groups=_groups(parsed, folds))
+        preds = las_out.pop("predictions")
+        pos = {r["id"]: i for i, r in enumerate(parsed)}
+        for p in per:
+            if p["id"] in pos:
+                i = pos[p["id"]]
+                p["simulator"] = {v: preds[v][i] for v in ("x", "e", "xe")}
+                p["leaked"] = preds["e"][i] == p["label"]
+        las_out["note"] = f"over the {len(parsed)} of {len(records)} examples whose answer parsed"
+        scores["las"] = las_out
+    else:
+        scores["las"] = {"las": None, "note": f"only {len(parsed)} parsed answers: too few to train a simulator"}
+    # similarity to human explanations
+    refs = [list(index[r["id"]].explanations) if r["id"] in index else [] for r in records]
+    if any(refs):
+        scores["similarity"] = text_similarity([r["explanation"] for r in records], refs)
+        from rouge_score import rouge_scorer
+
+        scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+        for p, rr in zip(per, refs):
+            rr = [x for x in rr if x.strip()]
+            if rr:
+                p["rougeL"] = scorer.score_multi(rr, p["explanation"])["rougeL"].fmeasure
+        scores["human_length_and_readability"] = length_and_readability([x for rr in refs for x in rr[:1]])
+    scores["length_and_readability"] = length_and_readability([r["explanation"] for r in records])
+    if any("agreement" in r for r in records):
+        ag = [r["agreement"] for r in records if "agreement" in r]
+        scores["self_consistency"] = {"mean_agreement": sum(ag) / len(ag),
+                                      "ties": sum(1 for r in records if r["status"] == "tie")}
+    return _clean(scores), _clean(per)

@@ -67,12 +67,14 @@ def test_generate_resumes_and_evaluate_writes_las(toy, toy_dir, trained_toy, tmp
     assert probes["n"] >= 28 and probes["swap"]["changed"] >= 0.9
 
 
-def test_generate_with_samples_votes(toy_dir, trained_toy, tmp_path):
+def test_generate_with_samples_votes(toy, toy_dir, trained_toy, tmp_path):
     out = tmp_path / "sc.jsonl"
     r = run("generate", "--model", trained_toy[2] / "model", "--data", toy_dir, "--split", "val", "--limit", 4,
             "--style", "wt5", "--samples", 3, "--temperature", 1.0, "--max-new-tokens", 14, "--out", out)
     assert r.exit_code == 0, r.output
-    for _, rec in iter_jsonl(out):
+    recs = [rec for _, rec in iter_jsonl(out)]
+    assert [rec["id"] for rec in recs] == [ex.id for ex in toy["val"][:4]]  # one line per example asked for
+    for rec in recs:
         assert len(rec["outputs"]) == 3 and sum(rec["votes"].values()) <= 3 and "agreement" in rec
 
 

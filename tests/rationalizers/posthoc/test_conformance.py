@@ -3,6 +3,10 @@ determinism, targets, query exclusion, hard/soft consistency and valid ERASER re
 
 from __future__ import annotations
 
+import itertools
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,12 +20,33 @@ FAST = {"integrated-gradients": {"n_steps": 8}, "deeplift": {}, "lime": {"n_samp
         "kernel-shap": {"n_samples": 40}, "occlusion": {"perturbations_per_eval": 32}}
 #: methods whose scores do not depend on the target (so they are equal, not opposite, across classes)
 TARGET_FREE = {"attention", "attention-last", "attention-mean", "attention-rollout", "random", "saliency"}
+#: the explainers :func:`test_conformance` runs: the issue's ten methods and the attention variants
+CONFORMANCE = sorted(set(METHODS) | {"attention-last", "attention-mean"})
+ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_registry_has_the_ten_methods():
-    assert set(METHODS) <= set(available_methods())
-    assert len(METHODS) == 10
-    with pytest.raises(ValueError, match="unknown explanation method"):
+def readme_methods() -> set[str]:
+    """The names in the README's quick-tour comment ``# Post-hoc rationales for any classifier (...)``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").replace("\n# ", " ")
+    (listed,) = re.findall(r"Post-hoc rationales for any classifier \(([^)]*)\)", text)
+    return {name.strip() for name in listed.split(",")}
+
+
+def docs_methods() -> set[str]:
+    """The backticked names in the first column of the explainer table of ``docs/posthoc.md``."""
+    table = (ROOT / "docs" / "posthoc.md").read_text(encoding="utf-8").split("| name | Captum class | notes |", 1)[1]
+    rows = list(itertools.takewhile(lambda row: row.startswith("|"), table.strip().splitlines()))[1:]  # no "---"
+    assert rows, "docs/posthoc.md has no explainer table"
+    return {name for row in rows for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])}
+
+
+def test_every_registered_explainer_is_tested_and_documented():
+    registered = set(available_methods())
+    assert registered == set(CONFORMANCE)  # a new explainer joins the conformance test; a removed one leaves it
+    assert len(METHODS) == len(set(METHODS)) == 10 and set(METHODS) < registered
+    assert readme_methods() == registered
+    assert docs_methods() == registered
+    with pytest.raises(ValueError, match="unknown explanation method 'nope'; choose from attention, "):
         get_explainer("nope", None)
 
 
@@ -31,7 +56,7 @@ def queried():
 
 
 @pytest.mark.parametrize("kind", ["cnn", "bert"])
-@pytest.mark.parametrize("method", sorted(set(METHODS) | {"attention-last", "attention-mean"}))
+@pytest.mark.parametrize("method", CONFORMANCE)
 def test_conformance(method, kind, request, planted, queried):
     model = request.getfixturevalue(f"{kind}_model")
     exs = planted["test"][:3]

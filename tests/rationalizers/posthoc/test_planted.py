@@ -22,7 +22,7 @@ def token_f1(dataset, examples, scores) -> float:
 
 
 def test_model_learned_the_signal(cnn_model, planted):
-    from rationalize.commands.train_classifier import classifier_metrics
+    from rationalize.models.training import classifier_metrics
 
     assert classifier_metrics(cnn_model, planted, "test")["accuracy"] >= 0.95
 

@@ -78,7 +78,7 @@ def test_delete_mode_reads_the_rationale_as_a_rewritten_text(tiny_bert):
 
 def test_fresh_reuses_a_saved_support_classifier(tiny_synth, tmp_path):
     """``support_model`` skips step (1): the saved classifier's explanations drive the extraction."""
-    from rationalize.commands.train_classifier import train_classifier
+    from rationalize.models.training import train_classifier
     from rationalize.rationalizers.posthoc import get_explainer
 
     support, _ = train_classifier(tiny_synth, "cnn", tmp_path / "support", epochs=2, lr=5e-3, batch_size=16, seed=0,

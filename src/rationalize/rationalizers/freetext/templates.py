@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rationalize.data.schema import Dataset, Example
+from rationalize.rationalizers.freetext.parsing import ParsedOutput, parse_output
 
 Format = Literal["explain-then-predict", "predict-then-explain"]
 Style = Literal["wt5", "cot"]
@@ -214,7 +215,6 @@ class PromptTemplate:
             return f" explanation: {explanation} answer:"
         return f" {explanation.rstrip('.')}. So the answer is" if explanation else " So the answer is"
 
-    def parse(self, text: str, candidates: Sequence[str]):  # -> ParsedOutput (import cycle avoided)
-        from rationalize.rationalizers.freetext.parsing import parse_output
-
+    def parse(self, text: str, candidates: Sequence[str]) -> ParsedOutput:
+        """The label and explanation in ``text``, a continuation of this template's prompt (see :mod:`.parsing`)."""
         return parse_output(text, candidates, self.format, aliases=self.task.aliases)

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from rationalize.engine.training import frozen_parameters
+from rationalize.engine.training import eval_mode, frozen_parameters
 from rationalize.models.base import ClassifierInput
 from rationalize.models.windows import Window, WindowedModel
 
@@ -36,7 +36,10 @@ AGGREGATIONS = ("sum", "mean", "max-abs")
 
 class Explainer:
     """Base class: stores parameters (sklearn style); subclasses implement :meth:`_attribute_windows`
-    (gradient family) or override :meth:`attribute` (perturbation, attention, random)."""
+    (attention; the gradient family through
+    :class:`~rationalize.rationalizers.posthoc.gradient.GradientExplainer`) or override :meth:`attribute`
+    (:class:`PerturbationExplainer`, random). :meth:`attribute` leaves the model's train/eval mode and
+    ``requires_grad`` flags as it found them."""
 
     name: ClassVar[str] = ""
     #: how per-dimension embedding attributions become one number per piece: ``sum`` or ``l2``
@@ -60,13 +63,14 @@ class Explainer:
 
     # -- public API ------------------------------------------------------------------------------------
     def attribute(self, inputs: Sequence[ClassifierInput], target: Target = None) -> list[np.ndarray]:
-        """One score per document token of each input (query tokens are not scored)."""
-        self.model.eval()  # type: ignore[attr-defined]
-        targets = self.resolve_targets(inputs, target)
-        wins = self.model.windows(inputs)
-        piece_scores = [np.zeros(0)] * len(wins)
-        order = sorted(range(len(wins)), key=lambda i: len(wins[i].ids))
-        with frozen_parameters(self.model):
+        """One score per document token of each input (query tokens are not scored). The model is
+        explained in eval mode (no dropout: the scores explain its deterministic prediction) and given
+        back in the mode it was in, with its parameters' ``requires_grad`` flags unchanged."""
+        with eval_mode(self.model), frozen_parameters(self.model):
+            targets = self.resolve_targets(inputs, target)
+            wins = self.model.windows(inputs)
+            piece_scores = [np.zeros(0)] * len(wins)
+            order = sorted(range(len(wins)), key=lambda i: len(wins[i].ids))
             for k in range(0, len(order), self.batch_size):
                 idx = order[k : k + self.batch_size]
                 chunk = [wins[i] for i in idx]
@@ -231,18 +235,20 @@ class PerturbationExplainer(Explainer):
         return forward
 
     def attribute(self, inputs: Sequence[ClassifierInput], target: Target = None) -> list[np.ndarray]:
-        self.model.eval()  # type: ignore[attr-defined]
-        targets = self.resolve_targets(inputs, target)
+        """One score per dataset token of each input, from perturbed forward passes in eval mode (the
+        model's previous mode is restored afterwards)."""
         out = []
-        for i, inp in enumerate(inputs):
-            if len(inp.tokens) == 0:
-                out.append(np.zeros(0))
-                continue
-            wins = self.model.windows([inp])
-            forward = self.keep_forward(wins)
-            ones = torch.ones(1, len(inp.tokens))
-            attr = self._perturb(forward, ones, targets[i], i)
-            out.append(attr.detach().double().view(-1).numpy())
+        with eval_mode(self.model):
+            targets = self.resolve_targets(inputs, target)
+            for i, inp in enumerate(inputs):
+                if len(inp.tokens) == 0:
+                    out.append(np.zeros(0))
+                    continue
+                wins = self.model.windows([inp])
+                forward = self.keep_forward(wins)
+                ones = torch.ones(1, len(inp.tokens))
+                attr = self._perturb(forward, ones, targets[i], i)
+                out.append(attr.detach().double().view(-1).numpy())
         return out
 
     def _perturb(self, forward: Callable[[torch.Tensor], torch.Tensor], ones: torch.Tensor, target: int,

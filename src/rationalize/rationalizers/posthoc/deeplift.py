@@ -2,19 +2,20 @@
 
 Captum applies the rescale rule to the non-linear modules it knows (ReLU, Sigmoid, Tanh, Softmax...) and
 plain gradients elsewhere (e.g. inside a GRU cell or GELU), so on our models it is an approximation of
-DeepLIFT proper; the baseline is the same as integrated gradients' (padding embeddings for documents).
+DeepLIFT proper; the baseline is the same as integrated gradients' (padding embeddings for documents),
+from their shared base :class:`~rationalize.rationalizers.posthoc.gradient.ReferenceExplainer`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
 from rationalize.models.windows import Window
-from rationalize.rationalizers.posthoc.integrated_gradients import IntegratedGradients
+from rationalize.rationalizers.posthoc.gradient import ReferenceExplainer
 from rationalize.rationalizers.posthoc.registry import register
 
 
@@ -31,24 +32,16 @@ class _EmbedsModule(nn.Module):
 
 
 @register("deeplift")
-class DeepLift(IntegratedGradients):
-    """Difference-from-reference attributions with Captum's DeepLift."""
+class DeepLift(ReferenceExplainer):
+    """Difference-from-reference attributions with Captum's DeepLift (one backward pass, no steps)."""
 
-    def __init__(self, model, baseline: str = "pad", **kw):
-        kw.pop("n_steps", None)
-        super().__init__(model, baseline=baseline, **kw)
-
-    def _attribute_windows(self, windows: Sequence[Window], targets: Sequence[int]) -> list[np.ndarray]:
-        import warnings
-
+    def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
+                         windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
+                         extra: tuple) -> torch.Tensor:
         from captum.attr import DeepLift as CaptumDeepLift
 
-        batch = self.model.collate(windows)
-        forward, extra = self.forward_embeds(batch)
-        emb = self.embed(batch["input_ids"]).detach()
         base = self.baseline_embeds(windows, batch)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Captum warns about modules it treats with plain gradients
             dl = CaptumDeepLift(_EmbedsModule(self.model, forward), multiply_by_inputs=self.multiply_by_inputs)
-            attr = dl.attribute(emb, baselines=base, target=list(targets), additional_forward_args=extra)
-        return list(self.reduce_embedding_dim(attr))
+            return dl.attribute(embeds, baselines=base, target=targets, additional_forward_args=extra)

@@ -25,14 +25,15 @@ def default_k(dataset: Dataset, split: str) -> float:
 
 def hard_mask(scores: np.ndarray, how: str, *, k: float, t: float = 0.5, span_length: int = 5,
               n_sentences: int = 1, sentences: list[tuple[int, int]] | None = None) -> np.ndarray:
-    """Apply one of the discretizers of :mod:`rationalize.rationalizers.discretize` by name."""
+    """Apply one of the discretizers of :mod:`rationalize.rationalizers.discretize` by name. ``k`` (a
+    token count, or a fraction when below 1) is counted by :func:`~rationalize.rationalizers.discretize.k_tokens`
+    for ``top-k`` and ``top-k-spans`` alike (the spans: the fewest that hold ``k`` tokens)."""
     if how == "top-k":
         return D.top_k(scores, k)
     if how == "threshold":
         return D.threshold(scores, t, normalize=True)
     if how == "top-k-spans":
-        n = max(1, int(round((k * len(scores) if 0 < k < 1 else k) / max(1, span_length))))
-        return D.top_k_spans(scores, n, span_length)
+        return D.top_k_spans(scores, D.n_spans_for(k, len(scores), span_length), span_length)
     if how == "top-sentences":
         return D.top_sentences(scores, sentences or [(0, len(scores))], n_sentences)
     raise ValueError(f"unknown discretizer {how!r}; choose from {', '.join(D.DISCRETIZERS)}")
@@ -41,7 +42,10 @@ def hard_mask(scores: np.ndarray, how: str, *, k: float, t: float = 0.5, span_le
 def to_result(dataset: Dataset, example: Example, scores: np.ndarray, probs: np.ndarray, labels: list[str],
               how: str = "top-k", k: float = 0.1, **kw: Any) -> Result:
     """One ERASER result: the example's score vector (documents concatenated) is split per document;
-    top-k counts are taken over the whole example, as ERASER does; sentence scores are the max token score."""
+    top-k counts are taken over the whole example, as ERASER does; soft sentence scores are
+    :func:`~rationalize.rationalizers.discretize.sentence_scores` with its default reduction
+    (:data:`~rationalize.rationalizers.discretize.SENTENCE_REDUCE`, shared with select-then-predict results
+    and the ``top-sentences`` discretizer)."""
     docs = dataset.docs_of(example)
     sentences = [(a + off, b + off) for off, d in zip(np.cumsum([0] + [len(d) for d in docs]), docs) for a, b in d.sentences]
     mask = hard_mask(scores, how, k=k, sentences=sentences, **kw)
@@ -49,7 +53,7 @@ def to_result(dataset: Dataset, example: Example, scores: np.ndarray, probs: np.
     for d in docs:
         s, m = scores[off : off + len(d)], mask[off : off + len(d)]
         rats.append(DocRationale(d.docid, D.mask_to_spans(m), [float(x) for x in s],
-                                 [float(x) for x in D.sentence_scores(s, d.sentences, "max")]))
+                                 [float(x) for x in D.sentence_scores(s, d.sentences)]))
         off += len(d)
     return Result(example.id, rats, labels[int(np.argmax(probs))], {lab: float(p) for lab, p in zip(labels, probs)})
 

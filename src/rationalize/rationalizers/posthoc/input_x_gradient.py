@@ -3,24 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-import numpy as np
+import torch
 
 from rationalize.models.windows import Window
-from rationalize.rationalizers.posthoc.base import Explainer
+from rationalize.rationalizers.posthoc.gradient import GradientExplainer
 from rationalize.rationalizers.posthoc.registry import register
 
 
 @register("input-x-gradient")
-class InputXGradient(Explainer):
+class InputXGradient(GradientExplainer):
     """``e_i . d f_target / d e_i`` per piece (signed; positive supports the target)."""
 
-    def _attribute_windows(self, windows: Sequence[Window], targets: Sequence[int]) -> list[np.ndarray]:
+    def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
+                         windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
+                         extra: tuple) -> torch.Tensor:
         from captum.attr import InputXGradient as CaptumIxG
 
-        batch = self.model.collate(windows)
-        forward, extra = self.forward_embeds(batch)
-        emb = self.embed(batch["input_ids"]).detach().requires_grad_(True)
-        attr = CaptumIxG(forward).attribute(emb, target=list(targets), additional_forward_args=extra)
-        return list(self.reduce_embedding_dim(attr))
+        return CaptumIxG(forward).attribute(embeds.requires_grad_(True), target=targets, additional_forward_args=extra)

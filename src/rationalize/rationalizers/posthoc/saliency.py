@@ -3,30 +3,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-import numpy as np
+import torch
 
 from rationalize.models.windows import Window
-from rationalize.rationalizers.posthoc.base import Explainer
+from rationalize.rationalizers.posthoc.gradient import GradientExplainer
 from rationalize.rationalizers.posthoc.registry import register
 
 
 @register("saliency")
-class Saliency(Explainer):
+class Saliency(GradientExplainer):
     """``|d f_target / d e_i|`` per piece embedding ``e_i`` (Captum ``Saliency``)."""
 
     default_reduce = "l2"
 
-    def __init__(self, model, abs: bool = True, **kw):
+    def __init__(self, model: Any, abs: bool = True, **kw: Any):
         super().__init__(model, **kw)
         self.abs = abs
 
-    def _attribute_windows(self, windows: Sequence[Window], targets: Sequence[int]) -> list[np.ndarray]:
+    def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
+                         windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
+                         extra: tuple) -> torch.Tensor:
         from captum.attr import Saliency as CaptumSaliency
 
-        batch = self.model.collate(windows)
-        forward, extra = self.forward_embeds(batch)
-        emb = self.embed(batch["input_ids"]).detach().requires_grad_(True)
-        attr = CaptumSaliency(forward).attribute(emb, target=list(targets), additional_forward_args=extra, abs=self.abs)
-        return list(self.reduce_embedding_dim(attr))
+        return CaptumSaliency(forward).attribute(embeds.requires_grad_(True), target=targets,
+                                                 additional_forward_args=extra, abs=self.abs)

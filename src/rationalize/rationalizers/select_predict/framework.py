@@ -35,7 +35,14 @@ from torch.nn import functional as F
 
 from rationalize.data.results import DocRationale, Result
 from rationalize.data.schema import Dataset, Example, mask_to_spans
-from rationalize.engine.training import TrainConfig, TrainHistory, fit, frozen_parameters, iterate_minibatches
+from rationalize.engine.training import (
+    TrainConfig,
+    TrainHistory,
+    eval_mode,
+    fit,
+    frozen_parameters,
+    iterate_minibatches,
+)
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import Vocab, embedding_matrix
 from rationalize.rationalizers.discretize import sentence_scores
@@ -334,10 +341,8 @@ class SelectPredictRationalizer(nn.Module):
         """Accuracy, cross-entropy, selection rate, transitions and the early-stopping ``objective``
         (cross-entropy + |selection - target| + excess transitions) on held-out items; no gold
         rationales are used (the method is unsupervised)."""
-        was = self.training
-        self.eval()
         ces, correct, rates, transs = [], [], [], []
-        with torch.no_grad():
+        with eval_mode(self), torch.no_grad():
             for chunk in iterate_minibatches(list(items), batch_size):
                 batch = self.collate(chunk)
                 sel = self.select(batch)
@@ -347,7 +352,6 @@ class SelectPredictRationalizer(nn.Module):
                 r, t = rate_and_transitions((sel.z > 0).float(), batch["selectable"])
                 rates.append(r)
                 transs.append(t)
-        self.train(was)
         ce, rate, trans = torch.cat(ces).mean(), torch.cat(rates).mean(), torch.cat(transs).mean()
         objective = ce + (rate - self.sparsity_).abs() + F.relu(trans - self.continuity_)
         return {"accuracy": float(torch.cat(correct).mean()), "ce": float(ce), "selection_rate": float(rate),
@@ -396,10 +400,8 @@ class SelectPredictRationalizer(nn.Module):
     def _infer(self, items: Sequence[Item], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per item: z over document words, selection probabilities, class probabilities."""
         self._check_built()
-        was = self.training
-        self.eval()
         out = []
-        with torch.no_grad():
+        with eval_mode(self), torch.no_grad():
             for chunk in iterate_minibatches(list(items), batch_size):
                 batch = self.collate(chunk)
                 sel = self.select(batch)
@@ -408,7 +410,6 @@ class SelectPredictRationalizer(nn.Module):
                     q = len(it.query)
                     n = len(it.words)
                     out.append((sel.z[i, q : q + n].numpy(), sel.probs[i, q : q + n].numpy(), proba[i]))
-        self.train(was)
         return out
 
     def predict_proba(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
@@ -435,7 +436,8 @@ class SelectPredictRationalizer(nn.Module):
 
     def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = 32) -> list[Result]:
         """ERASER results for ``split``: hard rationales (selected words as spans), selection
-        probabilities as soft token scores, their mean per sentence as soft sentence scores, and the
+        probabilities as soft token scores, their mean per sentence as soft sentence scores (the default
+        :data:`~rationalize.rationalizers.discretize.SENTENCE_REDUCE`, as post-hoc results), and the
         predicted class with its probabilities."""
         self._check_built()
         index = {lab: i for i, lab in enumerate(self.labels)}
@@ -449,7 +451,7 @@ class SelectPredictRationalizer(nn.Module):
                 soft = np.zeros(full)
                 soft[: end - start] = probs[start:end]
                 doc = dataset.doc(docid)
-                sents = sentence_scores(soft, doc.sentences, "mean").tolist()
+                sents = sentence_scores(soft, doc.sentences).tolist()
                 rats.append(DocRationale(docid, mask_to_spans(hard), soft.tolist(), sents))
             scores = {lab: float(p) for lab, p in zip(self.labels, proba)}
             results.append(Result(it.id, rats, self.labels[int(np.argmax(proba))], scores))

@@ -3,7 +3,8 @@ ACL 2020, "Learning to Faithfully Rationalize by Construction").
 
 Three independent steps instead of joint training: (1) a *support* classifier is trained on full
 documents; (2) an *extractor* turns its token importance scores into hard rationales (top-k words, or
-the best contiguous span, with ``k`` = sparsity · length; or, our addition, a global threshold on
+the best contiguous span, with ``k`` = sparsity · length rounded up, as everywhere in rationalize:
+:func:`rationalize.rationalizers.discretize.k_tokens`; or, our addition, a global threshold on
 per-document max-normalised scores, calibrated on the training split so that the mean selected
 fraction equals the sparsity target: the rationale length then adapts to each document); (3) a *fresh* predictor, a new model that
 never saw full documents, is trained and evaluated on the rationales alone. The prediction therefore
@@ -12,7 +13,7 @@ explainer.
 
 Here the support model is our :class:`~rationalize.models.classifier.EncoderClassifier` (``bigru`` /
 ``cnn``, with its attention pooling) or :class:`~rationalize.models.hf_classifier.HFClassifier`
-(``minilm``), trained by :func:`rationalize.commands.train_classifier.train_classifier`; the extractor is
+(``minilm``), trained by :func:`rationalize.models.training.train_classifier`; the extractor is
 any explainer of :func:`rationalize.rationalizers.posthoc.get_explainer` (default ``attention``, the
 paper's best choice with gradients close behind). The fresh predictor is the framework's predictor;
 by default it reads rationales with the other words deleted (``input_mode="delete"``), as in the paper.
@@ -38,22 +39,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from rationalize.data.schema import Dataset
-from rationalize.engine.training import TrainConfig, fit, iterate_minibatches
+from rationalize.engine.training import TrainConfig, eval_mode, fit, iterate_minibatches
 from rationalize.models.base import ClassifierInput, load_model
-from rationalize.rationalizers.discretize import top_k
+from rationalize.rationalizers import discretize as D
 from rationalize.rationalizers.select_predict.framework import Item, Selection, SelectPredictRationalizer
-
-
-def best_span(scores: Sequence[float], length: int) -> np.ndarray:
-    """The contiguous window of ``length`` words with the highest total score."""
-    s = np.asarray(scores, dtype=float)
-    mask = np.zeros(len(s), dtype=bool)
-    length = max(0, min(len(s), length))
-    if length:
-        sums = np.convolve(s, np.ones(length), mode="valid")
-        start = int(np.argmax(sums))
-        mask[start : start + length] = True
-    return mask
 
 
 class RationaleTagger(nn.Module):
@@ -147,10 +136,8 @@ class Fresh(SelectPredictRationalizer):
 
     def tagger_scores(self, items: Sequence[Item], batch_size: int = 32) -> list[np.ndarray]:
         """The trained extractor's probability that each document word is in the rationale."""
-        was = self.tagger.training
-        self.tagger.eval()
         out = []
-        with torch.no_grad():
+        with eval_mode(self.tagger), torch.no_grad():
             for chunk in iterate_minibatches(list(items), batch_size):
                 batch = self.tagger.backbone.collate([(it.query, it.words) for it in chunk])
                 probs = torch.sigmoid(self.tagger.logits(batch)) * batch["selectable"]
@@ -160,7 +147,6 @@ class Fresh(SelectPredictRationalizer):
                     got = probs[i, q : q + len(it.words)].double().numpy()
                     row[: len(got)] = got
                     out.append(row)
-        self.tagger.train(was)
         return out
 
     def scores(self, items: Sequence[Item]) -> list[np.ndarray]:
@@ -169,20 +155,9 @@ class Fresh(SelectPredictRationalizer):
             return self.tagger_scores(items)
         return self.support_scores(items)
 
-    @staticmethod
-    def _normalised(s: np.ndarray) -> np.ndarray:
-        top = np.abs(s).max() if len(s) else 0.0
-        return s / top if top > 0 else s
-
     def _threshold_for(self, scores: Sequence[np.ndarray]) -> float:
         """The global threshold on max-normalised scores whose mean selected fraction is the sparsity target."""
-        normed = [self._normalised(s) for s in scores if len(s)]
-        lo, hi = -1.0, 1.0
-        for _ in range(40):  # bisection on the mean per-document selected fraction
-            mid = (lo + hi) / 2
-            frac = float(np.mean([(s >= mid).mean() for s in normed])) if normed else 0.0
-            lo, hi = (mid, hi) if frac > self.sparsity_ else (lo, mid)
-        return hi
+        return D.calibrated_threshold(scores, self.sparsity_, normalize=True)
 
     def calibrate(self, items: Sequence[Item]) -> float:
         """Set ``threshold_`` so that the mean selected fraction over ``items`` is the sparsity target."""
@@ -190,12 +165,17 @@ class Fresh(SelectPredictRationalizer):
         return self.threshold_
 
     def _discretize(self, s: np.ndarray, threshold: float | None) -> np.ndarray:
+        """The hard rationale cut from one document's scores by :mod:`rationalize.rationalizers.discretize`:
+        the top ``sparsity`` fraction of words (``topk``; counted by ``k_tokens``, as ``explain`` and the
+        faithfulness engine count them), the best window of that many words (``contiguous``) or the
+        calibrated global threshold on max-normalised scores (``threshold``)."""
         if self.rationale_type == "threshold":
             if threshold is None:
                 raise RuntimeError("FRESH threshold is not calibrated (fit() does it)")
-            return self._normalised(s) >= threshold if len(s) else np.zeros(0, dtype=bool)
-        k = max(1, round(self.sparsity_ * len(s))) if len(s) else 0
-        return top_k(s, k) if self.rationale_type == "topk" else best_span(s, k)
+            return D.threshold(s, threshold, normalize=True)
+        if self.rationale_type == "topk":
+            return D.top_k(s, self.sparsity_, fraction=True)
+        return D.top_k_spans(s, 1, D.k_tokens(self.sparsity_, len(s), fraction=True))
 
     def extract(self, items: Sequence[Item]) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(hard mask, scores)`` over each item's document words."""
@@ -259,7 +239,7 @@ class Fresh(SelectPredictRationalizer):
     def fit(self, dataset: Dataset, train_split: str = "train", val_split: str = "val",
             config: TrainConfig | None = None, out_dir: str | Path | None = None) -> Fresh:
         """Train the support classifier, extract rationales, then train the fresh predictor on them."""
-        from rationalize.commands.train_classifier import train_classifier
+        from rationalize.models.training import train_classifier
 
         cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
         out = Path(out_dir) if out_dir is not None else None
