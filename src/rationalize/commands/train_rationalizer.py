@@ -17,8 +17,17 @@ import typer
 
 from rationalize.commands.groups import train_app
 
-METHOD_NAMES = ("lei2016", "gumbel", "hardkuma", "fresh")
 ENCODER_NAMES = ("bigru", "cnn", "minilm")
+
+
+def __getattr__(name: str) -> Any:
+    """``METHOD_NAMES``: the select-then-predict registry's names, read when asked for (importing the
+    registry imports torch, which the command line only pays for when a command runs)."""
+    if name == "METHOD_NAMES":
+        from rationalize.rationalizers.select_predict import METHODS
+
+        return tuple(METHODS.available())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register(app: typer.Typer) -> None:
@@ -68,11 +77,12 @@ def register(app: typer.Typer) -> None:
         import torch
 
         from rationalize.data import load_dataset
-        from rationalize.rationalizers.select_predict import NoiseInjection
+        from rationalize.rationalizers.select_predict import METHODS, NoiseInjection
         from rationalize.rationalizers.select_predict.training import train_rationalizer
 
-        if method not in METHOD_NAMES:
-            raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}", param_hint="--method")
+        if method not in METHODS:
+            raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS.available())}",
+                                     param_hint="--method")
         if encoder not in ENCODER_NAMES and not (Path(encoder) / "config.json").is_file():
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
         if threads:

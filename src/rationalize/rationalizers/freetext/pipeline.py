@@ -1,7 +1,7 @@
 """End-to-end API behind ``rationalize generate``: rationales and answers from a generator, to a file.
 
 :func:`generate_rationales` writes one JSONL record per example, incrementally (a killed run resumes
-where it stopped); :func:`read_freetext_results` validates such a file. Scoring it (accuracy and parse
+where it stopped); :func:`iter_rationales` yields the same records in memory; :func:`read_freetext_results` validates such a file. Scoring it (accuracy and parse
 rate, LAS with its bootstrap interval, BLEU/ROUGE-L, length and readability, self-consistency agreement)
 is :func:`rationalize.metrics.freetext.evaluate_freetext`, behind ``rationalize evaluate-freetext``; the
 chain-of-thought faithfulness probes, which need the generator again, are
@@ -18,7 +18,7 @@ A results record::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,33 +41,36 @@ def resolve_split(dataset: Dataset, split: str) -> str:
     return split
 
 
-def generate_rationales(
+def _sampling_config(config: GenerationConfig | None, samples: int) -> GenerationConfig:
+    """``config`` (default: greedy decoding), switched to sampling ``samples`` outputs when ``samples > 1``."""
+    cfg = config or GenerationConfig()
+    if samples > 1:
+        cfg = GenerationConfig(**{**cfg.__dict__, "do_sample": True, "num_return_sequences": samples,
+                                  "temperature": cfg.temperature if cfg.do_sample else 0.7})
+    return cfg
+
+
+def iter_rationales(
     generator: Generator,
     dataset: Dataset,
     examples: Sequence[Example],
     template: PromptTemplate,
-    out: str | Path,
     config: GenerationConfig | None = None,
     samples: int = 1,
     progress: bool = True,
-) -> Path:
-    """Generate a rationale and an answer for each example into ``out`` (JSONL, resumable).
+) -> Iterator[dict[str, Any]]:
+    """The results records of ``examples`` (see the module docstring), in memory, one batch of
+    ``config.batch_size`` prompts per ``generate`` call; :func:`generate_rationales` writes them to a file.
 
     ``samples > 1`` samples that many outputs per example (``config``'s temperature, default 0.7) and
     majority-votes the answer (self-consistency); ``explanations`` then keeps the agreeing rationales.
     """
     from rationalize.progress import Progress
 
-    cfg = config or GenerationConfig()
-    if samples > 1:
-        cfg = GenerationConfig(**{**cfg.__dict__, "do_sample": True, "num_return_sequences": samples,
-                                  "temperature": cfg.temperature if cfg.do_sample else 0.7})
-    appender = JsonlAppender(out, id_field="id")
-    done = appender.done_ids()
-    todo = [ex for ex in examples if ex.id not in done]
-    with appender, Progress(total=len(todo), desc="generate", unit="example", enabled=progress) as bar:
-        for start in range(0, len(todo), cfg.batch_size):
-            chunk = todo[start : start + cfg.batch_size]
+    cfg = _sampling_config(config, samples)
+    with Progress(total=len(examples), desc="generate", unit="example", enabled=progress) as bar:
+        for start in range(0, len(examples), cfg.batch_size):
+            chunk = examples[start : start + cfg.batch_size]
             prompts = [template.prompt(ex, dataset) for ex in chunk]
             outs = generator.generate(prompts, cfg)
             for ex, prompt, gens in zip(chunk, prompts, outs):
@@ -88,8 +91,28 @@ def generate_rationales(
                     rec.update(label=vote.label, status=vote.status, votes=vote.votes, agreement=vote.agreement,
                                explanations=vote.explanations,
                                explanation=vote.explanations[0] if vote.explanations else "")
-                appender.append(rec)
+                yield rec
             bar.update(len(chunk))
+
+
+def generate_rationales(
+    generator: Generator,
+    dataset: Dataset,
+    examples: Sequence[Example],
+    template: PromptTemplate,
+    out: str | Path,
+    config: GenerationConfig | None = None,
+    samples: int = 1,
+    progress: bool = True,
+) -> Path:
+    """Generate a rationale and an answer for each example into ``out`` (JSONL, resumable): the records
+    of :func:`iter_rationales`, appended as they are made, skipping the examples ``out`` already holds."""
+    appender = JsonlAppender(out, id_field="id")
+    done = appender.done_ids()
+    todo = [ex for ex in examples if ex.id not in done]
+    with appender:
+        for rec in iter_rationales(generator, dataset, todo, template, config, samples, progress):
+            appender.append(rec)
     return Path(out)
 
 

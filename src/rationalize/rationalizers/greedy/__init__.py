@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rationalize.rationalizers.base import Registry
 from rationalize.rationalizers.greedy.attention import AttentionAllRationalizer, AttentionLastRationalizer
 from rationalize.rationalizers.greedy.base import SequentialRationale, SequentialRationalizer
 from rationalize.rationalizers.greedy.exhaustive import ExhaustiveRationalizer
@@ -27,12 +28,13 @@ from rationalize.rationalizers.greedy.integrated_gradients import IntegratedGrad
 from rationalize.rationalizers.greedy.naive import NaiveGreedyRationalizer
 from rationalize.rationalizers.greedy.occlusion import OcclusionRationalizer
 
-SEQUENTIAL_RATIONALIZERS: dict[str, type[SequentialRationalizer]] = {
-    cls.name: cls
-    for cls in (GreedyRationalizer, NaiveGreedyRationalizer, ExhaustiveRationalizer, GradientNormRationalizer,
-                InputXGradientRationalizer, IntegratedGradientsRationalizer, AttentionLastRationalizer,
-                AttentionAllRationalizer, OcclusionRationalizer)
-}
+#: the methods by their ``name`` (a :class:`~rationalize.rationalizers.base.Registry`)
+SEQUENTIAL_RATIONALIZERS: Registry[type[SequentialRationalizer]] = Registry("greedy", "sequential rationalizer")
+for _cls in (GreedyRationalizer, NaiveGreedyRationalizer, ExhaustiveRationalizer, GradientNormRationalizer,
+             InputXGradientRationalizer, IntegratedGradientsRationalizer, AttentionLastRationalizer,
+             AttentionAllRationalizer, OcclusionRationalizer):
+    SEQUENTIAL_RATIONALIZERS.register(_cls.name, _cls)
+del _cls
 
 BASELINES = ("gradient_norm", "input_x_gradient", "integrated_gradients", "attention_last", "attention_all",
              "occlusion")

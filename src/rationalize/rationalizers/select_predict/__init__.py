@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rationalize.rationalizers.base import Registry
 from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer
 from rationalize.rationalizers.select_predict.fresh import Fresh
 from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
@@ -22,18 +23,16 @@ from rationalize.rationalizers.select_predict.hardkuma import HardKuma, HardKuma
 from rationalize.rationalizers.select_predict.lei2016 import Lei2016
 from rationalize.rationalizers.select_predict.noise import NoiseInjection
 
-METHODS: dict[str, type[SelectPredictRationalizer]] = {
-    cls.method: cls for cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, Fresh)
-}
+#: the methods by their ``method`` name (a :class:`~rationalize.rationalizers.base.Registry`)
+METHODS: Registry[type[SelectPredictRationalizer]] = Registry("select-predict", "rationalizer")
+for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, Fresh):
+    METHODS.register(_cls.method, _cls)
+del _cls
 
 
 def make_rationalizer(method: str, **params: Any) -> SelectPredictRationalizer:
     """A new (untrained) rationalizer by name; ``params`` go to its constructor."""
-    try:
-        cls = METHODS[method]
-    except KeyError:
-        raise ValueError(f"unknown rationalizer {method!r}; choose from {', '.join(METHODS)}") from None
-    return cls(**params)
+    return METHODS.load(method, **params)
 
 
 __all__ = ["METHODS", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",

@@ -434,14 +434,16 @@ class SelectPredictRationalizer(nn.Module):
             out.append(mask)
         return out
 
-    def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = 32) -> list[Result]:
-        """ERASER results for ``split``: hard rationales (selected words as spans), selection
-        probabilities as soft token scores, their mean per sentence as soft sentence scores (the default
-        :data:`~rationalize.rationalizers.discretize.SENTENCE_REDUCE`, as post-hoc results), and the
-        predicted class with its probabilities."""
+    def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = 32, *,
+                        limit: int | None = None) -> list[Result]:
+        """ERASER results for ``split`` (its first ``limit`` examples): hard rationales (selected words as
+        spans), selection probabilities as soft token scores, their mean per sentence as soft sentence
+        scores (the default :data:`~rationalize.rationalizers.discretize.SENTENCE_REDUCE`, as post-hoc
+        results), and the predicted class with its probabilities."""
         self._check_built()
         index = {lab: i for i, lab in enumerate(self.labels)}
-        items = [self._item(ex, dataset, index) for ex in dataset[split]]
+        examples = dataset[split][:limit] if limit is not None else dataset[split]
+        items = [self._item(ex, dataset, index) for ex in examples]
         results = []
         for it, (z, probs, proba) in zip(items, self._infer(items, batch_size or 32)):
             rats = []
