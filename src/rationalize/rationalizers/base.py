@@ -261,6 +261,16 @@ RATIONALIZERS: dict[str, Registry[type[Rationalizer]]] = {
 }
 
 
+def register_adapters(family: str, base: type[Rationalizer], wrapped: Mapping[str, str], module: str) -> None:
+    """Register one contract class per method name of ``family``: a subclass of ``base`` whose ``name`` is the
+    method's and whose ``wraps`` names what it adapts (``wrapped``: method name -> that description)."""
+    for name, what in wrapped.items():
+        RATIONALIZERS[family].register(name, type(
+            f"{base.__name__}_{name.replace('-', '_')}", (base,),
+            {"name": name, "__doc__": f"{family} ``{name}`` ({what}) as a Rationalizer.", "__module__": module,
+             "wraps": what}))
+
+
 def available_rationalizers(family: str | None = None) -> dict[str, list[str]]:
     """``{family: [method names]}`` of every family (or of ``family``)."""
     return {f: reg.available() for f, reg in RATIONALIZERS.items() if family in (None, f)}

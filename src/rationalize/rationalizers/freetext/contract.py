@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from rationalize.data.schema import Dataset
-from rationalize.rationalizers.base import RATIONALIZERS, Rationalizer
+from rationalize.rationalizers.base import Rationalizer, register_adapters
 from rationalize.rationalizers.freetext.generators import GenerationConfig, load_generator
 from rationalize.rationalizers.freetext.pipeline import iter_rationales, resolve_split
 from rationalize.rationalizers.freetext.templates import FORMATS, PromptTemplate, task_for
@@ -62,9 +62,5 @@ class FreetextRationalizer(Rationalizer):
                                     progress=False))
 
 
-for _name in FORMATS:
-    RATIONALIZERS["freetext"].register(_name, type(
-        f"Freetext_{_name.replace('-', '_')}", (FreetextRationalizer,),
-        {"name": _name, "__doc__": f"Free-text rationales in the ``{_name}`` format.", "__module__": __name__,
-         "wraps": f"PromptTemplate(format={_name!r}) + iter_rationales"}))
-del _name
+register_adapters("freetext", FreetextRationalizer,
+                  {name: f"PromptTemplate(format={name!r}) + iter_rationales" for name in FORMATS}, __name__)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from rationalize.data.schema import Dataset, Example
-from rationalize.rationalizers.base import RATIONALIZERS, Rationalizer
+from rationalize.rationalizers.base import Rationalizer, register_adapters
 from rationalize.rationalizers.greedy import SEQUENTIAL_RATIONALIZERS, get_sequential_rationalizer
 from rationalize.rationalizers.greedy.base import SequentialRationale
 
@@ -64,9 +64,5 @@ class SequentialAdapter(Rationalizer):
         return out
 
 
-for _name, _cls in SEQUENTIAL_RATIONALIZERS.items():
-    RATIONALIZERS["greedy"].register(_name, type(
-        f"Sequential_{_name}", (SequentialAdapter,),
-        {"name": _name, "__doc__": f"Sequential ``{_name}`` ({_cls.__name__}) as a Rationalizer.",
-         "__module__": __name__, "wraps": _cls.__name__}))
-del _name, _cls
+register_adapters("greedy", SequentialAdapter,
+                  {name: cls.__name__ for name, cls in SEQUENTIAL_RATIONALIZERS.items()}, __name__)

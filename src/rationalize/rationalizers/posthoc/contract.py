@@ -13,7 +13,7 @@ from typing import Any
 
 from rationalize.data.results import Result
 from rationalize.data.schema import Dataset
-from rationalize.rationalizers.base import RATIONALIZERS, Rationalizer
+from rationalize.rationalizers.base import Rationalizer, register_adapters
 from rationalize.rationalizers.posthoc.explain import explain_dataset
 from rationalize.rationalizers.posthoc.registry import EXPLAINERS, get_explainer
 
@@ -58,13 +58,5 @@ class PosthocRationalizer(Rationalizer):
                                k=p["k"], batch=p["batch"], limit=limit, progress=False, **p["discretizer_options"])
 
 
-def _adapter(name: str) -> type[PosthocRationalizer]:
-    cls = type(f"Posthoc_{name.replace('-', '_')}", (PosthocRationalizer,),
-               {"name": name, "__doc__": f"Post-hoc ``{name}`` ({EXPLAINERS.get(name).__name__}) as a Rationalizer.",
-                "__module__": __name__, "wraps": EXPLAINERS.get(name).__name__})
-    return cls
-
-
-for _name in EXPLAINERS.available():
-    RATIONALIZERS["posthoc"].register(_name, _adapter(_name))
-del _name
+register_adapters("posthoc", PosthocRationalizer,
+                  {name: EXPLAINERS.get(name).__name__ for name in EXPLAINERS.available()}, __name__)

@@ -12,7 +12,7 @@ from typing import Any
 
 from rationalize.data.results import Result
 from rationalize.data.schema import Dataset
-from rationalize.rationalizers.base import RATIONALIZERS, Rationalizer
+from rationalize.rationalizers.base import Rationalizer, register_adapters
 from rationalize.rationalizers.select_predict import METHODS
 from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer
 
@@ -65,9 +65,5 @@ class SelectPredictAdapter(Rationalizer):
         return self.model_.predict_results(dataset, split, self.params["predict_batch_size"], limit=limit)
 
 
-for _name, _cls in METHODS.items():
-    RATIONALIZERS["select-predict"].register(_name, type(
-        f"SelectPredict_{_name}", (SelectPredictAdapter,),
-        {"name": _name, "__doc__": f"Select-then-predict ``{_name}`` ({_cls.__name__}) as a Rationalizer.",
-         "__module__": __name__, "wraps": _cls.__name__}))
-del _name, _cls
+register_adapters("select-predict", SelectPredictAdapter,
+                  {name: cls.__name__ for name, cls in METHODS.items()}, __name__)
