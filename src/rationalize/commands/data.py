@@ -11,6 +11,7 @@ from rationalize.commands.groups import data_app
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @data_app.command("info")
     def info(
         source: str = typer.Argument(..., help="Dataset folder or file, NAME:PATH, 'synthetic' or 'hf:NAME'."),

@@ -13,6 +13,7 @@ FORMATS = ("zaidan", "hatexplain", "esnli", "cose", "jsonl", "csv", "eraser", "h
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @data_app.command("validate")
     def validate_cmd(
         path: str = typer.Argument(..., help="Dataset folder or file, or NAME:PATH to pick the loader."),

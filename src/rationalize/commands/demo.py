@@ -15,6 +15,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @app.command("demo")
     def demo(
         out: Path = typer.Option(Path("runs/demo"), help="Folder for the dataset, model and results."),

@@ -25,6 +25,7 @@ def _floats(values: list[str] | None, default: tuple[float, ...], name: str) -> 
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @app.command("evaluate")
     def evaluate_cmd(
         data: str = typer.Option(..., "--data", help="Dataset (ERASER folder, NAME:PATH, ...)."),

@@ -11,6 +11,7 @@ from rationalize.commands._model_options import LABELS_OPTION, QUERY_OPTION, loa
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @app.command("explain")
     def explain(
         model: Path = typer.Option(..., "--model", help="A saved classifier folder (rationalize train classifier) or "

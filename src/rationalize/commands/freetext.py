@@ -44,6 +44,7 @@ def _threads(n: int | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @app.command("generate")
     def generate(
         model: str = typer.Option(..., "--model", help="Alias, folder, hub id, or openai:MODEL@URL."),

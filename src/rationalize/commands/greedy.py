@@ -45,6 +45,7 @@ def _targets_for(adapter: Any, ids: list[int], target_position: Optional[int], a
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @app.command("greedy")
     def greedy_cmd(
         model: str = typer.Option(..., "--model", help="Model alias (smollm2), local folder or hub name."),

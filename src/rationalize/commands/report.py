@@ -8,6 +8,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``rationalize`` app (called once by :mod:`rationalize.cli`)."""
     @app.command("report")
     def report(
         results: list[Path] = typer.Argument(..., help="One or more ERASER results JSONL files."),

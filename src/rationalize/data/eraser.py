@@ -24,6 +24,7 @@ SPLITS = ("train", "val", "test")
 
 
 def is_eraser_dir(path: str | Path) -> bool:
+    """Whether ``path`` looks like an ERASER dataset folder (a split JSONL plus ``docs/`` or ``docs.jsonl``)."""
     p = Path(path)
     return p.is_dir() and any((p / f"{s}.jsonl").exists() for s in SPLITS) and (
         (p / "docs").is_dir() or (p / "docs.jsonl").exists()

@@ -112,6 +112,7 @@ class JsonlAppender:
         self._fh = None
 
     def done_ids(self) -> set[str]:
+        """Ids of the records already in the file; a partial last line from a killed run is removed from it."""
         if not self.path.exists():
             return set()
         good: list[str] = []
@@ -130,6 +131,7 @@ class JsonlAppender:
         return ids
 
     def append(self, record: Any) -> None:
+        """Write one record as a JSON line and flush it (opens the file on first use)."""
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("a", encoding="utf-8")
@@ -137,6 +139,7 @@ class JsonlAppender:
         self._fh.flush()
 
     def close(self) -> None:
+        """Close the file if open (safe to call twice)."""
         if self._fh is not None:
             self._fh.close()
             self._fh = None

@@ -30,6 +30,7 @@ class DocRationale:
     soft_sentences: list[float] | None = None
 
     def to_record(self) -> dict[str, Any]:
+        """The ERASER results JSON object for this document's rationale."""
         rec: dict[str, Any] = {
             "docid": self.docid,
             "hard_rationale_predictions": [{"start_token": s, "end_token": e} for s, e in self.hard],
@@ -50,6 +51,7 @@ class ThresholdedScores:
     sufficiency_classification_scores: dict[str, float]
 
     def to_record(self) -> dict[str, Any]:
+        """The ERASER ``thresholded_scores`` entry for this bin."""
         return {
             "threshold": self.threshold,
             "comprehensiveness_classification_scores": self.comprehensiveness_classification_scores,
@@ -71,6 +73,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
+        """The ERASER results JSON line for this annotation (unset fields left out, ``extra`` merged in)."""
         rec: dict[str, Any] = {"annotation_id": self.annotation_id}
         rec["rationales"] = [r.to_record() for r in self.rationales]
         for key in ("classification", "classification_scores", "comprehensiveness_classification_scores",
@@ -84,6 +87,7 @@ class Result:
         return rec
 
     def rationale_for(self, docid: str) -> DocRationale | None:
+        """This result's rationale for document ``docid``, or None."""
         return next((r for r in self.rationales if r.docid == docid), None)
 
 
@@ -220,4 +224,5 @@ def read_results(path: str | Path) -> list[Result]:
 
 
 def write_results(path: str | Path, results: Iterable[Result]) -> None:
+    """Write results as an ERASER results JSONL file (atomically)."""
     write_jsonl(path, (r.to_record() for r in results))

@@ -37,6 +37,7 @@ class Span:
         return self.end - self.start
 
     def tokens(self) -> range:
+        """The token indices the span covers."""
         return range(self.start, self.end)
 
 
@@ -66,6 +67,7 @@ class Evidence:
 
     @property
     def span(self) -> Span:
+        """This evidence as a :class:`Span`."""
         return Span(self.docid, self.start_token, self.end_token)
 
 
@@ -82,6 +84,7 @@ class Document:
 
     @classmethod
     def from_sentences(cls, docid: str, sentences: Sequence[Sequence[str]]) -> Document:
+        """A document from its sentences' tokens (tokens concatenated, sentence bounds recorded)."""
         tokens: list[str] = []
         bounds: list[tuple[int, int]] = []
         for sent in sentences:
@@ -100,9 +103,11 @@ class Document:
         return cls.from_sentences(docid, [line.split() for line in lines])
 
     def to_text(self) -> str:
+        """The ERASER text form: one sentence per line, tokens joined by spaces (inverse of :meth:`from_text`)."""
         return "".join(" ".join(self.tokens[s:e]) + "\n" for s, e in self.sentences)
 
     def sentence_tokens(self) -> list[list[str]]:
+        """The tokens of each sentence."""
         return [self.tokens[s:e] for s, e in self.sentences]
 
     def sentence_of_token(self) -> list[int]:
@@ -149,10 +154,12 @@ class Example:
         return mask
 
     def gold_spans(self, docid: str | None = None) -> list[Span]:
+        """Human evidence spans (every group), optionally only those in document ``docid``."""
         return [ev.span for ev in self.evidences if docid is None or ev.docid == docid]
 
     @property
     def query_tokens(self) -> list[str] | None:
+        """The query split on whitespace, or None without a query."""
         return self.query.split() if self.query is not None else None
 
 
@@ -198,15 +205,18 @@ class Dataset:
         return iter(self.splits)
 
     def doc(self, docid: str) -> Document:
+        """The document ``docid`` (a ``KeyError`` naming the dataset if it is missing)."""
         try:
             return self.documents[docid]
         except KeyError:
             raise KeyError(f"dataset {self.name!r} has no document {docid!r}") from None
 
     def docs_of(self, example: Example) -> list[Document]:
+        """The documents an example points at, in order."""
         return [self.doc(d) for d in example.docids]
 
     def example_index(self, split: str) -> dict[str, Example]:
+        """The examples of ``split`` by id."""
         return {ex.id: ex for ex in self[split]}
 
     def mean_rationale_length(self, split: str) -> float:
@@ -216,6 +226,7 @@ class Dataset:
         return sum(lengths) / len(lengths) if lengths else 0.0
 
     def rationale_length(self, example: Example) -> int:
+        """Number of human-rationale tokens of ``example`` (union of groups, over its documents)."""
         return sum(sum(example.gold_token_mask(d)) for d in self.docs_of(example))
 
     def mean_rationale_fraction(self, split: str) -> float:
@@ -251,6 +262,7 @@ def _mean(xs: Sequence[float]) -> float:
 
 
 def label_counts(examples: Sequence[Example]) -> Mapping[str, int]:
+    """Number of examples per label (``str(label)``, so unlabelled examples count under ``'None'``)."""
     counts: dict[str, int] = {}
     for ex in examples:
         counts[str(ex.label)] = counts.get(str(ex.label), 0) + 1

@@ -28,6 +28,7 @@ class LocalExecutor(Executor):
     """Runs everything in the calling process, one item after the other (the default)."""
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """Yield ``fn(item)`` for every item, in order, computed lazily in this process."""
         for item in items:
             yield fn(item)
 
@@ -63,6 +64,8 @@ class RayExecutor(Executor):
         return ray
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """Yield ``fn(item)`` for every item, in order, each computed as a Ray task (at most
+        ``max_in_flight`` submitted ahead)."""
         ray = self._ray()
         remote = ray.remote(num_cpus=self.num_cpus_per_task)(_apply)
         fn_ref = ray.put(fn)

@@ -75,6 +75,7 @@ def gold_spans(examples: Sequence[Example]) -> dict[tuple[str, str], set[tuple[i
 
 
 def predicted_spans(results: Sequence[Result]) -> dict[tuple[str, str], set[tuple[int, int]]]:
+    """Hard predicted spans of results, keyed by (annotation id, document id), duplicates merged."""
     out: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
     for res in results:
         for rat in res.rationales:

@@ -65,6 +65,7 @@ def entropy(p: Probs) -> float:
 
 
 def entropy_drops(full: Sequence[Probs], perturbed: Sequence[Probs]) -> np.ndarray:
+    """Per-instance entropy drop H(full) - H(perturbed) (the scorer's entropy variant of the faithfulness metrics)."""
     if len(full) != len(perturbed):
         raise ValueError("full and perturbed must have the same length")
     return _entropies(full) - _entropies(perturbed)
@@ -90,10 +91,12 @@ def _kls(full: Sequence[Probs], perturbed: Sequence[Probs]) -> np.ndarray:
 
 
 def mean_entropy_drop(full: Sequence[Probs], perturbed: Sequence[Probs]) -> float:
+    """Mean of :func:`entropy_drops` over instances."""
     return float(np.average(entropy_drops(full, perturbed)))
 
 
 def mean_kl(full: Sequence[Probs], perturbed: Sequence[Probs]) -> float:
+    """Mean KL(perturbed || full) over instances (see :func:`kl`)."""
     return float(np.average(_kls(full, perturbed)))
 
 

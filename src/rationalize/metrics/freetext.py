@@ -98,6 +98,7 @@ class TfidfSimulator:
         self.C = C
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TfidfSimulator:
+        """Train the simulator to predict ``labels`` from ``texts``; returns self."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.constant_ = labels[0] if len(set(labels)) == 1 else None
@@ -108,6 +109,7 @@ class TfidfSimulator:
         return self
 
     def predict(self, texts: Sequence[str]) -> list[str]:
+        """Predicted labels of ``texts`` (the fitted simulator)."""
         if self.constant_ is not None:
             return [self.constant_] * len(texts)
         return list(self.model_.predict(self.vectorizer_.transform(list(texts))))
@@ -145,12 +147,14 @@ class MiniLMSimulator(TfidfSimulator):
         return np.stack([self._cache[t] for t in texts])
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> MiniLMSimulator:
+        """Train the logistic regression on the texts' sentence embeddings; returns self."""
         self.constant_ = labels[0] if len(set(labels)) == 1 else None
         if self.constant_ is None:
             self.model_ = _logreg(self.C, self.seed, len(set(labels))).fit(self._embed(texts), list(labels))
         return self
 
     def predict(self, texts: Sequence[str]) -> list[str]:
+        """Predicted labels of ``texts`` (the fitted simulator)."""
         if self.constant_ is not None:
             return [self.constant_] * len(texts)
         return list(self.model_.predict(self._embed(texts)))

@@ -35,6 +35,7 @@ def f1(p: float, r: float) -> float:
 
 
 def prf_dict(p: float, r: float, f: float) -> dict[str, float]:
+    """Pack precision, recall and F1 as ``{"p", "r", "f1"}``, the scorer's layout."""
     return {"p": p, "r": r, "f1": f}
 
 
@@ -213,6 +214,7 @@ def auprc(truth: Sequence[bool], scores: Sequence[float], kind: AuprcKind = "tra
 
 
 def single_class(truth: Sequence[bool]) -> bool:
+    """Whether a gold mask is all-positive or all-negative (AP and ROC-AUC are undefined then)."""
     return all(truth) or not any(truth)
 
 

@@ -33,6 +33,8 @@ class AttentionPooling(nn.Module):
         self.v = nn.Linear(hidden, 1, bias=False)
 
     def forward(self, h: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pool token states ``h`` (B, L, D) over positions where ``mask`` is 1; returns ``(pooled (B, D),
+        weights (B, L))``."""
         scores = self.v(torch.tanh(self.proj(h))).squeeze(-1)
         scores = scores.masked_fill(mask == 0, float("-inf"))
         weights = torch.softmax(scores, dim=-1)
@@ -80,6 +82,8 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
 
     # -- windowed interface ----------------------------------------------------------------------------
     def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]:
+        """One window per input (no splitting: the encoders take any length); query ids come first, with
+        ``token_index`` -1."""
         out = []
         for i, inp in enumerate(inputs):
             doc = np.asarray(self.vocab.encode(inp.tokens), dtype=np.int64)
@@ -94,6 +98,7 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
         return out
 
     def collate(self, windows: Sequence[Window]) -> dict[str, torch.Tensor]:
+        """Pad a batch of windows into ``input_ids`` and ``attention_mask`` tensors."""
         return {"input_ids": pad_stack([w.ids for w in windows], PAD),
                 "attention_mask": pad_stack([np.ones(len(w.ids), dtype=np.int64) for w in windows], 0)}
 
@@ -104,9 +109,11 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
         return self.out(pooled), weights
 
     def window_logits(self, batch: dict[str, torch.Tensor], inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(B, n_labels)`` of a collated batch, or of ``inputs_embeds`` in its place (gradient explainers)."""
         return self._forward(batch, inputs_embeds)[0]
 
     def input_embeddings(self) -> nn.Module:
+        """The word-embedding layer (where gradient explainers attach)."""
         return self.encoder.embed
 
     def training_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -129,6 +136,7 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
 
     # -- persistence -----------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
+        """Write vocabulary, weights and config to ``folder`` (reload with :meth:`load`); returns the folder."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.vocab.save(folder / "vocab.json")
@@ -140,6 +148,7 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
 
     @classmethod
     def load(cls, folder: str | Path) -> EncoderClassifier:
+        """Reload a model written by :meth:`save`, in eval mode."""
         cfg = read_config(folder)
         folder = Path(folder)
         vocab = Vocab.load(folder / "vocab.json")

@@ -29,21 +29,26 @@ class Vocab:
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], min_count: int = 1, max_size: int | None = None) -> Vocab:
+        """A vocabulary of the lower-cased tokens seen at least ``min_count`` times, most frequent first,
+        capped at ``max_size`` words."""
         counts = Counter(t.lower() for toks in token_lists for t in toks)
         words = [w for w, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count]
         return cls(words[:max_size] if max_size else words)
 
     def encode(self, tokens: Sequence[str]) -> list[int]:
+        """Ids of ``tokens`` (lower-cased; unknown words -> ``UNK``, the mask token -> ``MASK_ID``)."""
         return [MASK_ID if t == MASK else self.stoi.get(t.lower(), UNK) for t in tokens]
 
     def __len__(self) -> int:
         return len(self.itos)
 
     def save(self, path: str | Path) -> None:
+        """Write the words (specials excluded) as a JSON list."""
         Path(path).write_text(json.dumps(self.itos[len(SPECIALS):]), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
+        """Read a vocabulary written by :meth:`save`."""
         return cls(json.loads(Path(path).read_text(encoding="utf-8")))
 
 

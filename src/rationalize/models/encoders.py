@@ -6,6 +6,8 @@ classifiers and select-then-predict generators/predictors can use either interch
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
@@ -23,6 +25,7 @@ class TokenEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def embed_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """Embed token ids ``(B, L)`` -> ``(B, L, dim)``."""
         return self.embed(ids)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, embedded: torch.Tensor | None = None) -> torch.Tensor:
@@ -31,6 +34,8 @@ class TokenEncoder(nn.Module):
         return self.contextualize(self.dropout(x), mask)
 
     def contextualize(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Map embedded inputs ``(B, L, dim)`` and the padding mask to token states ``(B, L, out_dim)``;
+        subclasses implement it."""
         raise NotImplementedError
 
 
@@ -43,6 +48,7 @@ class BiGRUEncoder(TokenEncoder):
         self.out_dim = 2 * hidden
 
     def contextualize(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Run the BiGRU over the unpadded lengths; padded positions come out as zeros."""
         lengths = mask.sum(1).clamp(min=1).cpu()
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
@@ -60,6 +66,7 @@ class CNNEncoder(TokenEncoder):
         self.out_dim = channels * len(widths)
 
     def contextualize(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Apply every convolution width and concatenate the ReLU outputs per token; padded positions are zeroed."""
         x = (x * mask.unsqueeze(-1)).transpose(1, 2)
         outs = [torch.relu(conv(x))[:, :, : mask.shape[1]] for conv in self.convs]
         return torch.cat(outs, 1).transpose(1, 2) * mask.unsqueeze(-1)
@@ -68,7 +75,8 @@ class CNNEncoder(TokenEncoder):
 ENCODERS = {"bigru": BiGRUEncoder, "cnn": CNNEncoder}
 
 
-def make_encoder(name: str, embeddings: np.ndarray, **kw) -> TokenEncoder:
+def make_encoder(name: str, embeddings: np.ndarray, **kw: Any) -> TokenEncoder:
+    """Build the encoder named ``bigru`` or ``cnn`` over ``embeddings`` (keyword arguments go to its constructor)."""
     try:
         return ENCODERS[name](embeddings, **kw)
     except KeyError:

@@ -154,6 +154,8 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         return ids, word
 
     def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]:
+        """Split each input into overlapping windows of at most ``window_size`` pieces (the query, when
+        included, is repeated in each)."""
         out: list[Window] = []
         for i, inp in enumerate(inputs):
             d_ids, d_tok = self.pieces(inp.tokens)
@@ -190,6 +192,8 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         return out
 
     def collate(self, windows: Sequence[Window]) -> dict[str, torch.Tensor]:
+        """Pad a batch of windows into ``input_ids`` and ``attention_mask`` (plus ``token_type_ids`` where
+        the model uses them)."""
         ids = pad_stack([w.ids for w in windows], self.pad_id)
         mask = pad_stack([np.ones(len(w.ids), dtype=np.int64) for w in windows], 0)
         batch = {"input_ids": ids, "attention_mask": mask}
@@ -200,12 +204,14 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
 
     # -- forward passes ------------------------------------------------------------------------------
     def window_logits(self, batch: dict[str, torch.Tensor], inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(B, n_labels)`` of a collated batch, or of ``inputs_embeds`` in its place (gradient explainers)."""
         kw = {k: v for k, v in batch.items() if k in ("attention_mask", "token_type_ids")}
         if inputs_embeds is not None:
             return self.hf(inputs_embeds=inputs_embeds, **kw).logits
         return self.hf(input_ids=batch["input_ids"], **kw).logits
 
     def input_embeddings(self) -> nn.Module:
+        """The model's input embedding layer (where gradient explainers attach)."""
         return self.hf.get_input_embeddings()
 
     def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor:
@@ -238,6 +244,8 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
+        """Write the model and tokenizer (under ``hf/``) and the config to ``folder``; reload with
+        :meth:`load`. Returns the folder."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.hf.save_pretrained(folder / "hf")

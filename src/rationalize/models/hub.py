@@ -94,6 +94,7 @@ def resolve(name: str) -> dict[str, Any]:
 
 
 def is_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE`` is set to a non-zero value (no hub downloads)."""
     return os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0") or os.environ.get("TRANSFORMERS_OFFLINE", "0") not in ("", "0")
 
 

@@ -119,15 +119,18 @@ class SequenceAdapter:
         raise NotImplementedError
 
     def reset_log(self) -> None:
+        """Clear :attr:`forward_log` (e.g. before counting the forward passes of one run)."""
         self.forward_log = []
 
     # -- display -----------------------------------------------------------------------------------
     def token_strings(self, ids: Sequence[int]) -> list[str]:
+        """Display strings of token ids (decoded one by one; the ids themselves without a tokenizer)."""
         if self.tokenizer is None:
             return [str(int(i)) for i in ids]
         return [self.tokenizer.decode([int(i)]) for i in ids]
 
     def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` with the tokenizer's special tokens (needs a tokenizer)."""
         if self.tokenizer is None:
             raise RationalizeError("this model adapter has no tokenizer: pass token ids instead of text")
         return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
@@ -286,15 +289,18 @@ class TorchLMAdapter(_PositionSubsetAdapter):
         return self._forward(ids, pos)[:, -1]
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Input embeddings of ``ids`` via the ``embed`` callable (gradient baselines)."""
         assert self._embed is not None
         return self._embed(ids)
 
     def forward_embeds(self, embeds: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """Logits at the last position, ``(B, V)``, from embedded inputs (gradient baselines)."""
         assert self._forward_embeds is not None
         return self._forward_embeds(embeds, pos)[:, -1]
 
     @torch.no_grad()
     def attentions(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """Attention weights of ``ids`` via the ``attentions`` callable (attention baselines)."""
         assert self._attentions is not None
         return self._attentions(ids, pos)
 
@@ -320,6 +326,7 @@ class Seq2SeqAdapter(SequenceAdapter):
     @classmethod
     def from_pretrained(cls, name: str, max_tokens: int = DEFAULT_MAX_TOKENS, device: str | None = None,
                         **kwargs: Any) -> Seq2SeqAdapter:
+        """Load a Hugging Face encoder-decoder model and its tokenizer from an alias, folder or hub name."""
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         from rationalize.models.hub import hf_load
@@ -329,6 +336,8 @@ class Seq2SeqAdapter(SequenceAdapter):
 
     def targets(self, sequence: Any, positions: Sequence[int] | None = None,
                 target_ids: Sequence[int] | None = None, index: int = 0) -> list[Target]:
+        """Targets of one ``(source_ids, target_ids)`` pair: y_t at each of ``positions`` (default: every target token),
+        with the observed token unless ``target_ids`` gives the tokens to explain."""
         try:
             source, target = sequence
         except (TypeError, ValueError):

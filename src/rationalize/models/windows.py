@@ -50,15 +50,20 @@ class WindowedModel(Protocol):
     mask_id: int
     pad_id: int
 
-    def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]: ...
+    def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]:
+        """Turn classifier inputs into model windows (several per long document)."""
 
-    def collate(self, windows: Sequence[Window]) -> dict[str, torch.Tensor]: ...
+    def collate(self, windows: Sequence[Window]) -> dict[str, torch.Tensor]:
+        """Pad a batch of windows into the model's input tensors."""
 
-    def window_logits(self, batch: dict[str, torch.Tensor], inputs_embeds: torch.Tensor | None = None) -> torch.Tensor: ...
+    def window_logits(self, batch: dict[str, torch.Tensor], inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits per window of a collated batch (or of ``inputs_embeds`` in place of the ids)."""
 
-    def input_embeddings(self) -> torch.nn.Module: ...
+    def input_embeddings(self) -> torch.nn.Module:
+        """The input embedding layer (where gradient explainers attach)."""
 
-    def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor: ...
+    def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor:
+        """Attention weights ``(B, L)`` over the positions of each window (``mode``: last, mean or rollout)."""
 
 
 def example_input(dataset: Dataset, example: Example) -> ClassifierInput:
@@ -82,6 +87,7 @@ def pool_windows(window_logits: np.ndarray, windows: Sequence[Window], n_example
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of a ``(n, k)`` logit array (numerically stable)."""
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -123,6 +129,7 @@ class WindowedClassifierMixin:
     default_batch_size: int = 32
 
     def predict_logits(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
+        """``(len(inputs), len(labels))`` logits, each the mean over the input's windows."""
         return windowed_logits(self, inputs, batch_size or self.default_batch_size)  # type: ignore[arg-type]
 
     def predict_proba(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
@@ -174,9 +181,11 @@ class WindowedClassifierMixin:
         return items
 
     def collate_labelled(self, items: Sequence[tuple[Window, int]]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Collate ``(window, label id)`` items into ``(model inputs, label tensor)`` for :meth:`training_step`."""
         return self.collate([w for w, _ in items]), torch.tensor([y for _, y in items])  # type: ignore[attr-defined]
 
     def training_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Cross-entropy loss and accuracy of one collated labelled batch."""
         feats, y = batch
         logits = self.window_logits(feats)  # type: ignore[attr-defined]
         loss = torch.nn.functional.cross_entropy(logits, y)

@@ -62,10 +62,12 @@ class Registry(Mapping[str, T], Generic[T]):
 
     # -- filling ---------------------------------------------------------------------------------------
     @overload
-    def register(self, name: str) -> Callable[[T], T]: ...
+    def register(self, name: str) -> Callable[[T], T]:
+        """``@registry.register(name)``: a class decorator that registers the class under ``name``."""
 
     @overload
-    def register(self, name: str, cls: T) -> T: ...
+    def register(self, name: str, cls: T) -> T:
+        """``registry.register(name, cls)``: register ``cls`` under ``name`` and return it."""
 
     def register(self, name: str, cls: Any = _MISSING) -> Any:
         """Add ``cls`` under ``name``; without ``cls``, a class decorator that does so. With ``set_name``
@@ -140,6 +142,7 @@ class Provenance:
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
+        """This provenance as a plain, JSON-ready dict (as stored in each record)."""
         return asdict(self)
 
 

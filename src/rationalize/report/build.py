@@ -55,6 +55,7 @@ def build_report(state: ViewerState, n_examples: int = 10, seed: int = 0, title:
 
 
 def write_report(state: ViewerState, out: str | Path, n_examples: int = 10, seed: int = 0) -> Path:
+    """Write the self-contained HTML report (``n_examples`` sampled examples) to ``out``; returns the path."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(build_report(state, n_examples, seed), encoding="utf-8")

@@ -25,6 +25,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 
 class BadParameter(HTTPException):
+    """HTTP 400 for a bad query parameter, naming it."""
     def __init__(self, name: str, message: str):
         super().__init__(status_code=400, detail=f"query parameter {name!r} {message}")
         self.name = name

@@ -83,6 +83,7 @@ def pr_figure(state: Any) -> dict[str, Any]:
 
 
 def aopc_figure(state: Any) -> dict[str, Any]:
+    """AOPC curves (comprehensiveness and sufficiency per bin) of every results file that has thresholded scores."""
     data = []
     missing = []
     for ri, run in enumerate(state.runs):
@@ -119,6 +120,7 @@ def length_figure(state: Any) -> dict[str, Any]:
 
 
 def summary_figures(state: Any) -> dict[str, dict[str, Any]]:
+    """All summary plots by name: ``pr``, ``aopc`` and ``lengths``."""
     return {"pr": pr_figure(state), "aopc": aopc_figure(state), "lengths": length_figure(state)}
 
 

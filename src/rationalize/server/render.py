@@ -116,6 +116,7 @@ class Panel:
 
 @dataclass
 class DocView:
+    """One document of an example page: its id, length and highlighted panels."""
     docid: str
     n_tokens: int
     panels: list[Panel] = field(default_factory=list)

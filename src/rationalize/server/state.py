@@ -57,6 +57,7 @@ class Run:
 
     @property
     def scores(self) -> dict[str, Any]:
+        """The ``evaluate`` scores of this file, computed on first access."""
         with self._lock:
             if self._scores is None:
                 if self.score_fn is None:
@@ -66,6 +67,7 @@ class Run:
 
     @property
     def scores_ready(self) -> bool:
+        """Whether :attr:`scores` is computed already (it never blocks)."""
         return self._scores is not None
 
 
@@ -212,6 +214,7 @@ class ViewerState:
         return row
 
     def sort_keys(self, run: int) -> list[str]:
+        """Columns the example list of results file ``run`` can be sorted by: the base ones, then its metrics."""
         return [*BASE_SORT_KEYS, *self.runs[run].metric_keys]
 
     def query(

@@ -152,6 +152,7 @@ def load_cose(path: str | Path, version: str = "v1.11", processed: bool = False,
 
 
 def is_cose_dir(path: Path) -> bool:
+    """Whether ``path`` is a CoS-E folder: a version folder with ``cose_*.jsonl`` or one holding such folders."""
     if not path.is_dir():
         return False
     if path.name in ("v1.0", "v1.11"):

@@ -97,6 +97,7 @@ def load_esnli(path: str | Path, name: str = "esnli") -> Dataset:
 
 
 def is_esnli_dir(path: Path) -> bool:
+    """Whether ``path`` holds e-SNLI line-aligned files (``labels.{split}`` and ``s1.{split}`` for some split)."""
     return path.is_dir() and any((path / f"labels.{s}").exists() and (path / f"s1.{s}").exists() for s in SPLITS)
 
 

@@ -273,6 +273,7 @@ def _looks_like_eraser(f: Path) -> bool:
 
 
 def is_generic(path: Path) -> bool:
+    """Whether ``path`` is a generic JSONL/CSV file, or a folder of them, that is not in ERASER format."""
     if path.is_file():
         return path.suffix in SUFFIXES and not _looks_like_eraser(path)
     return path.is_dir() and bool(_files(path)) and not any(_looks_like_eraser(f) for f, _ in _files(path))

@@ -191,6 +191,7 @@ def _looks_like_hatexplain(f: Path) -> bool:
 
 
 def is_hatexplain_dir(path: Path) -> bool:
+    """Whether ``path`` holds HateXplain JSON (split files or ``dataset.json``)."""
     if not path.is_dir():
         return False
     files = [path / "dataset.json", *(path / f for f in SPLIT_FILES.values())]

@@ -215,6 +215,7 @@ def load_zaidan(path: str | Path, align_to: str | Path | None = None, name: str 
 
 
 def is_zaidan_dir(path: Path) -> bool:
+    """Whether ``path`` holds Zaidan et al. (2007) ``withRats_neg/`` or ``withRats_pos/`` folders."""
     return path.is_dir() and ((path / "withRats_neg").is_dir() or (path / "withRats_pos").is_dir())
 
 

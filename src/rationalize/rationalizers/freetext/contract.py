@@ -46,6 +46,7 @@ class FreetextRationalizer(Rationalizer):
         return gen
 
     def config(self) -> GenerationConfig:
+        """The :class:`GenerationConfig` made from this rationalizer's generation parameters."""
         p = self.params
         return GenerationConfig(max_new_tokens=p["max_new_tokens"], batch_size=p["batch_size"], seed=p["seed"],
                                 do_sample=p["do_sample"], temperature=p["temperature"], top_p=p["top_p"])

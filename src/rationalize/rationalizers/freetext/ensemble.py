@@ -36,6 +36,7 @@ class VoteResult:
         return len(self.agreeing) / self.n_samples if self.n_samples and self.label is not None else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """This vote as a JSON-ready dict: label, status, votes, agreeing samples, explanations and counts."""
         return {"label": self.label, "status": self.status, "votes": self.votes, "agreeing": self.agreeing,
                 "explanations": self.explanations, "n_samples": self.n_samples,
                 "n_unparseable": self.n_unparseable, "agreement": self.agreement}

@@ -70,7 +70,9 @@ class Generator(Protocol):
     #: ``prefixes[i]`` is text the model's answer to ``prompts[i]`` is forced to start with (after the
     #: chat template, when there is one); the returned text is what follows it.
     def generate(self, prompts: Sequence[str], config: GenerationConfig | None = None,
-                 progress: bool = False, prefixes: Sequence[str] | None = None) -> list[list[Generation]]: ...
+                 progress: bool = False, prefixes: Sequence[str] | None = None) -> list[list[Generation]]:
+        """Continue each prompt (followed by its entry of ``prefixes``, a forced answer start, when given):
+        one list of ``config.num_return_sequences`` generations per prompt, in prompt order."""
 
 
 class HFGenerator:
@@ -171,6 +173,8 @@ class HFGenerator:
 
     def generate(self, prompts: Sequence[str], config: GenerationConfig | None = None,
                  progress: bool = False, prefixes: Sequence[str] | None = None) -> list[list[Generation]]:
+        """Generate locally in batches of ``config.batch_size`` prompts (see :meth:`Generator.generate`); forced
+        ``prefixes`` work for causal LMs only. Sampling is seeded per batch from ``config.seed``."""
         import torch
 
         from rationalize.progress import Progress
@@ -275,6 +279,8 @@ class OpenAIGenerator:
 
     def generate(self, prompts: Sequence[str], config: GenerationConfig | None = None,
                  progress: bool = False, prefixes: Sequence[str] | None = None) -> list[list[Generation]]:
+        """One API request per prompt, ``config.batch_size`` in flight at once (see :meth:`Generator.generate`);
+        forced ``prefixes`` need the completions API (``chat=False``)."""
         from rationalize.progress import Progress
 
         cfg = config or GenerationConfig()

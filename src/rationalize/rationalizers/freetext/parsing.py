@@ -36,9 +36,11 @@ class ParsedOutput:
 
     @property
     def ok(self) -> bool:
+        """Whether a label was parsed (``status == "ok"``)."""
         return self.status == "ok"
 
     def to_dict(self) -> dict[str, Any]:
+        """This output as a plain, JSON-ready dict."""
         return asdict(self)
 
 

@@ -53,6 +53,7 @@ class TaskSpec:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def fields(self, example: Example, dataset: Dataset) -> list[tuple[str, str]]:
+        """The ``(name, text)`` fields of this example's prompt, in order; implemented by each task."""
         raise NotImplementedError
 
     def candidates(self, example: Example, dataset: Dataset) -> list[str]:
@@ -60,6 +61,7 @@ class TaskSpec:
         return list(dataset.labels)
 
     def gold(self, example: Example, dataset: Dataset) -> str | None:
+        """The gold label as the target text of the prompt (``None`` for an unlabelled example)."""
         return example.label
 
 
@@ -76,6 +78,7 @@ class NLITask(TaskSpec):
     document with the hypothesis as query is accepted too."""
 
     def fields(self, example: Example, dataset: Dataset) -> list[tuple[str, str]]:
+        """``premise`` and ``hypothesis`` fields (two documents, or one document plus the query)."""
         docs = dataset.docs_of(example)
         if len(docs) >= 2:
             return [("premise", " ".join(docs[0].tokens)), ("hypothesis", " ".join(docs[1].tokens))]
@@ -98,13 +101,16 @@ class MultipleChoiceTask(TaskSpec):
     ``A``-``E``, as our loader stores it, is mapped to its choice)."""
 
     def fields(self, example: Example, dataset: Dataset) -> list[tuple[str, str]]:
+        """``question`` and comma-separated ``choices`` fields."""
         question = _doc_text(example, dataset, None) if example.docids else (example.query or "")
         return [("question", question), ("choices", ", ".join(_choices(example)))]
 
     def candidates(self, example: Example, dataset: Dataset) -> list[str]:
+        """The example's choices (the dataset's labels when it has none)."""
         return _choices(example) or list(dataset.labels)
 
     def gold(self, example: Example, dataset: Dataset) -> str | None:
+        """The text of the right choice; a letter label (``A``, ``B``...) is mapped to that choice."""
         choices = _choices(example)
         label = example.label
         if label is not None and choices and label not in choices and len(label) == 1 and label.isalpha():
@@ -122,6 +128,7 @@ class DocumentTask(TaskSpec):
     max_tokens: int | None = 400
 
     def fields(self, example: Example, dataset: Dataset) -> list[tuple[str, str]]:
+        """A ``query`` field (when the example has one) and the ``document`` text, cut to ``max_tokens``."""
         out = []
         if example.query:
             out.append(("query", example.query))
@@ -170,6 +177,7 @@ class PromptTemplate:
 
     @property
     def explain_first(self) -> bool:
+        """Whether the explanation comes before the label (the ``explain-then-predict`` format)."""
         return self.format == "explain-then-predict"
 
     def prompt(self, example: Example, dataset: Dataset, hint: str | None = None) -> str:

@@ -135,4 +135,5 @@ def train_explainer(
 
 
 def remove_dir(path: str | Path) -> None:
+    """Delete a folder and everything in it, ignoring errors (STaR drops earlier iterations' models)."""
     shutil.rmtree(path, ignore_errors=True)

@@ -25,6 +25,7 @@ class AttentionLastRationalizer(OrderedRationalizer):
     name = "attention_last"
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """Last-layer attention from the query position to each context position, averaged over heads."""
         return _attention(adapter, target)[-1].mean(0)[target.query]
 
 
@@ -34,4 +35,5 @@ class AttentionAllRationalizer(OrderedRationalizer):
     name = "attention_all"
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """Attention from the query position to each context position, averaged over all layers and heads."""
         return _attention(adapter, target).mean((0, 1))[target.query]

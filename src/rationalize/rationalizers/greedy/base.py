@@ -41,6 +41,7 @@ class SequentialRationale:
 
     @property
     def length(self) -> int:
+        """Number of positions in the rationale."""
         return len(self.rationale_positions)
 
     @property
@@ -49,6 +50,7 @@ class SequentialRationale:
         return self.probabilities[-1] if self.probabilities else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
+        """This rationale as a plain, JSON-ready dict."""
         return asdict(self)
 
 
@@ -79,6 +81,7 @@ class SequentialRationalizer:
         return self.run(adapter, targets)
 
     def run(self, adapter: SequenceAdapter, targets: Sequence[Target]) -> list[SequentialRationale]:
+        """One :class:`SequentialRationale` per target, in target order; implemented by each method."""
         raise NotImplementedError
 
     # helpers --------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class ExhaustiveRationalizer(SequentialRationalizer):
         self.max_subsets = max_subsets
 
     def run(self, adapter: SequenceAdapter, targets: Sequence[Target]) -> list[SequentialRationale]:
+        """The smallest sufficient subset of each target, by brute force over subsets of growing size: the
+        optimum that greedy rationalization approximates (Vafa et al., 2021), for short contexts only."""
         out = []
         for t in self._iter(targets):
             others = [c for c in t.candidates if c != t.query]

@@ -16,6 +16,7 @@ class GradientNormRationalizer(OrderedRationalizer):
     name = "gradient_norm"
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """L2 norm of the gradient of log p(y_t) with respect to each context token's embedding."""
         emb, f = embeddings_and_forward(adapter, target)
         with torch.enable_grad():
             grad = Saliency(f).attribute(emb, abs=True)

@@ -45,6 +45,8 @@ class GreedyRationalizer(SequentialRationalizer):
         return adapter.target_log_probs(targets, subsets)
 
     def run(self, adapter: SequenceAdapter, targets: Sequence[Target]) -> list[SequentialRationale]:
+        """Greedy rationalization (Vafa et al., 2021, Algorithm 1) of all targets together: from the query token,
+        add the token that most raises p(y_t) until y_t is the argmax (or ``max_steps`` is reached)."""
         states = [_State(t, self._limit(t)) for t in targets]
         if not states:
             return []

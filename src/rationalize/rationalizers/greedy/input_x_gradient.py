@@ -17,6 +17,7 @@ class InputXGradientRationalizer(OrderedRationalizer):
     name = "input_x_gradient"
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """Input x gradient of each context token's embedding, summed over the embedding dimension."""
         emb, f = embeddings_and_forward(adapter, target)
         with torch.enable_grad():
             attr = InputXGradient(f).attribute(emb)

@@ -23,6 +23,8 @@ class IntegratedGradientsRationalizer(OrderedRationalizer):
         self.internal_batch_size = internal_batch_size
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """Integrated gradients (Sundararajan et al., 2017) from an all-zero embedding baseline in ``n_steps``
+        steps, summed over the embedding dimension."""
         emb, f = embeddings_and_forward(adapter, target)
         with torch.enable_grad():
             attr = IntegratedGradients(f).attribute(emb, baselines=torch.zeros_like(emb), n_steps=self.n_steps,

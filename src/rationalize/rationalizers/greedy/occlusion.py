@@ -17,6 +17,7 @@ class OcclusionRationalizer(OrderedRationalizer):
     name = "occlusion"
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """Drop in log p(y_t) when each context token alone is left out (Captum feature ablation)."""
         n = len(target.context)
         cand = set(target.candidates)
 

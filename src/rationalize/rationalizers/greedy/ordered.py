@@ -37,6 +37,8 @@ class OrderedRationalizer(SequentialRationalizer):
         return [target.query, *others]
 
     def run(self, adapter: SequenceAdapter, targets: Sequence[Target]) -> list[SequentialRationale]:
+        """The shortest prefix of each target's :meth:`ordering` under which y_t is the argmax (Vafa et al.,
+        2021, Sec. 6); prefixes of all targets are scored together, ``chunk`` sizes at a time."""
         if not targets:
             return []
         bar = self._bar(len(targets), f"{self.name} rationales")

@@ -30,21 +30,26 @@ class PlantedTask:
 
     @property
     def keys(self) -> range:
+        """Token ids of the keys."""
         return range(4, 4 + self.n_keys)
 
     @property
     def values(self) -> range:
+        """Token ids of the values (``value_of(k)`` for each key ``k``)."""
         return range(4 + self.n_keys, 4 + 2 * self.n_keys)
 
     @property
     def distractors(self) -> range:
+        """Token ids of the distractors."""
         return range(4 + 2 * self.n_keys, 4 + 2 * self.n_keys + self.n_distractors)
 
     @property
     def vocab_size(self) -> int:
+        """Vocabulary size: the special tokens, keys, values and distractors."""
         return 4 + 2 * self.n_keys + self.n_distractors
 
     def value_of(self, key: int) -> int:
+        """The value that follows ``QUERY`` when ``key`` is in the context."""
         return key + self.n_keys
 
     def sample(self, n: int, length: int = 8, none_rate: float = 0.3, seed: int = 0

@@ -123,6 +123,7 @@ class Explainer:
         return forward, tuple(batch[k] for k in keys)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Word-piece embeddings of ``ids`` from the model's input embedding layer."""
         return self.model.input_embeddings()(ids)
 
     def baseline_ids(self, windows: Sequence[Window], batch: dict[str, torch.Tensor], kind: str = "pad") -> torch.Tensor:

@@ -38,6 +38,8 @@ class DeepLift(ReferenceExplainer):
     def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
                          windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
                          extra: tuple) -> torch.Tensor:
+        """DeepLift attributions (Shrikumar et al., 2017) of ``targets`` against the baseline embeddings (see
+        :meth:`GradientExplainer.captum_attribute`)."""
         from captum.attr import DeepLift as CaptumDeepLift
 
         base = self.baseline_embeds(windows, batch)

@@ -19,6 +19,7 @@ class InputXGradient(GradientExplainer):
     def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
                          windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
                          extra: tuple) -> torch.Tensor:
+        """Input x gradient attributions of ``targets`` (see :meth:`GradientExplainer.captum_attribute`)."""
         from captum.attr import InputXGradient as CaptumIxG
 
         return CaptumIxG(forward).attribute(embeds.requires_grad_(True), target=targets, additional_forward_args=extra)

@@ -36,6 +36,8 @@ class IntegratedGradients(ReferenceExplainer):
     def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
                          windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
                          extra: tuple) -> torch.Tensor:
+        """Integrated-gradients attributions (Sundararajan et al., 2017) of ``targets`` from the baseline
+        embeddings (see :meth:`GradientExplainer.captum_attribute`)."""
         from captum.attr import IntegratedGradients as CaptumIG
 
         ig = CaptumIG(forward, multiply_by_inputs=self.multiply_by_inputs)

@@ -17,5 +17,7 @@ class RandomExplainer(Explainer):
     """Independent uniform scores per dataset token; the model is not called."""
 
     def attribute(self, inputs: Sequence[ClassifierInput], target: Target = None) -> list[np.ndarray]:
+        """Uniform random scores, one per dataset token of each input, seeded by ``seed``; ``target`` is ignored.
+        A chance baseline for the faithfulness metrics."""
         rng = np.random.default_rng(self.seed)
         return [rng.random(len(inp.tokens)) for inp in inputs]

@@ -46,4 +46,5 @@ def get_explainer(name: str, model: Any, **kw: Any) -> Any:
 
 
 def available_methods() -> list[str]:
+    """The explainer names :func:`get_explainer` accepts."""
     return EXPLAINERS.available()

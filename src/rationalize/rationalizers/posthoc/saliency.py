@@ -26,6 +26,8 @@ class Saliency(GradientExplainer):
     def captum_attribute(self, forward: Callable[..., torch.Tensor], embeds: torch.Tensor,
                          windows: Sequence[Window], batch: dict[str, torch.Tensor], targets: list[int],
                          extra: tuple) -> torch.Tensor:
+        """Gradient attributions of ``targets`` (Simonyan et al., 2014; absolute values when ``abs``; see
+        :meth:`GradientExplainer.captum_attribute`)."""
         from captum.attr import Saliency as CaptumSaliency
 
         return CaptumSaliency(forward).attribute(embeds.requires_grad_(True), target=targets,

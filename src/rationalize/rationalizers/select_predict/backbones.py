@@ -75,12 +75,17 @@ class Backbone(nn.Module):
     vocab_size: int
 
     def collate(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Batch:
+        """A padded batch from ``(query_words, doc_words)`` pairs; query words come first and are always visible."""
         raise NotImplementedError
 
     def word_states(self, batch: Batch) -> torch.Tensor:
+        """``(B, W, H)`` states, one per dataset word (what the generator scores)."""
         raise NotImplementedError
 
     def pooled(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None, mode: str = "mask") -> torch.Tensor:
+        """One vector per example from the selection ``z`` over words (what the predictor classifies): unselected
+        units are replaced by the mask embedding (``mode="mask"``) or removed (``"delete"``); ``ids``, when
+        given, replaces the batch's input ids (e.g. noise-injected ones)."""
         raise NotImplementedError
 
     @staticmethod
@@ -116,15 +121,18 @@ class WordBackbone(Backbone):
         self.special_ids = [PAD, 1, MASK_ID]
 
     def collate(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Batch:
+        """Word ids of the query then the document, one unit per word (see :meth:`Backbone.collate`)."""
         batch = _word_fields(pairs)
         batch["ids"] = _pad([self.vocab.encode(list(q) + list(d)) for q, d in pairs], PAD)
         batch["mask"] = batch["word_mask"]
         return batch
 
     def word_states(self, batch: Batch) -> torch.Tensor:
+        """The encoder state of each word."""
         return self.enc(batch["ids"], batch["mask"])
 
     def pooled(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None, mode: str = "mask") -> torch.Tensor:
+        """Encode the selected words, the others masked or deleted, and pool (see :meth:`Backbone.pooled`)."""
         ids = batch["ids"] if ids is None else ids
         mask = batch["mask"]
         x = self.enc.embed_ids(ids) * z.unsqueeze(-1)
@@ -176,6 +184,8 @@ class HFBackbone(Backbone):
         self.special_ids = list(self.tokenizer.all_special_ids)
 
     def collate(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Batch:
+        """Word pieces of the query then the document words, between ``[CLS]`` and ``[SEP]``, with the first piece
+        of each word; words past ``max_pieces`` are dropped unless ``long_inputs`` (see :meth:`Backbone.collate`)."""
         batch = _word_fields(pairs)
         tok = self.tokenizer
         id_rows, word_rows = [], []
@@ -206,11 +216,14 @@ class HFBackbone(Backbone):
         return batch
 
     def word_states(self, batch: Batch) -> torch.Tensor:
+        """The encoder state of each word's first piece."""
         out = self.model(input_ids=batch["ids"], attention_mask=batch["mask"].long()).last_hidden_state
         idx = batch["first_unit"].unsqueeze(-1).expand(-1, -1, out.shape[-1])
         return torch.gather(out, 1, idx) * batch["word_mask"].unsqueeze(-1)
 
     def pooled(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None, mode: str = "mask") -> torch.Tensor:
+        """The ``[CLS]`` state with the selected pieces (special pieces always kept), the others masked or
+        deleted (see :meth:`Backbone.pooled`); ``mode="mask"`` needs inputs within ``max_pieces``."""
         ids = batch["ids"] if ids is None else ids
         zu = self.units_of(batch, z)  # special pieces ([CLS], [SEP]) count as selected
         mask = batch["mask"]

@@ -174,6 +174,7 @@ class SelectPredictRationalizer(nn.Module):
 
     # ------------------------------------------------------------------ parameters and building
     def get_params(self) -> dict[str, Any]:
+        """The constructor parameters as given (sklearn-style; noise injection as its config dict)."""
         noise = self.noise_injection.config() if self.noise_injection is not None else None
         return {"encoder": self.encoder, "embeddings": self.embeddings, "hidden": self.hidden,
                 "sparsity": self.sparsity, "continuity": self.continuity, "sparsity_weight": self.sparsity_weight,
@@ -239,6 +240,8 @@ class SelectPredictRationalizer(nn.Module):
         return Item(ex.id, ex.query.split() if ex.query else [], words, label, docs)
 
     def collate(self, items: Sequence[Item]) -> Batch:
+        """A batch of items: the backbone's batch plus ``labels``, the ``items`` themselves and, with noise
+        injection, the term frequencies it needs."""
         batch = self.predictor.collate([(it.query, it.words) for it in items])
         batch["labels"] = torch.as_tensor([it.label for it in items], dtype=torch.long)
         batch["items"] = list(items)
@@ -264,6 +267,7 @@ class SelectPredictRationalizer(nn.Module):
         return Selection(z, probs, extra)
 
     def predict_logits(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Predictor logits from the words selected by ``z`` (``ids`` overrides the input ids, e.g. noise-injected)."""
         return self.predictor_head(self.predictor.pooled(batch, z, ids, self.input_mode))
 
     def inject_noise(self, batch: Batch, z: torch.Tensor) -> tuple[torch.Tensor | None, float]:
@@ -294,6 +298,8 @@ class SelectPredictRationalizer(nn.Module):
         return comp_ce.mean(), F.relu(chance - F.cross_entropy(adv, y, reduction="none"))
 
     def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
+        """One training step: select, inject noise (if configured), predict, and return the loss and logged terms
+        of :meth:`objective` (plus the complement term, if any); predictor-only during ``predictor_warmup_steps``."""
         self.steps_ += 1
         if int(self.steps_) <= self.predictor_warmup_steps:
             return self._predictor_warmup_step(batch)

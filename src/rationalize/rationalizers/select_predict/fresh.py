@@ -42,7 +42,7 @@ from rationalize.data.schema import Dataset
 from rationalize.engine.training import TrainConfig, eval_mode, fit, iterate_minibatches
 from rationalize.models.base import ClassifierInput, load_model
 from rationalize.rationalizers import discretize as D
-from rationalize.rationalizers.select_predict.framework import Item, Selection, SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import Batch, Item, Selection, SelectPredictRationalizer
 
 
 class RationaleTagger(nn.Module):
@@ -55,9 +55,11 @@ class RationaleTagger(nn.Module):
         self.head = nn.Linear(backbone.out_dim, 1)
 
     def logits(self, batch: dict[str, Any]) -> torch.Tensor:
+        """One logit per word: is it in the rationale?"""
         return self.head(self.backbone.word_states(batch)).squeeze(-1)
 
     def training_step(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """Binary cross-entropy against the support model's rationales over selectable words, plus accuracy."""
         logits, target, sel = self.logits(batch), batch["targets"], batch["selectable"]
         loss = F.binary_cross_entropy_with_logits(logits[sel], target[sel])
         hit = ((logits[sel] > 0) == (target[sel] > 0.5)).float().mean()
@@ -221,7 +223,9 @@ class Fresh(SelectPredictRationalizer):
     def _key(it: Item) -> tuple:
         return (tuple(it.query), tuple(it.words))
 
-    def select(self, batch) -> Selection:
+    def select(self, batch: Batch) -> Selection:
+        """The extractor's hard rationale of each item, fixed rather than learned with the predictor (FRESH,
+        Jain et al., 2020)."""
         wm = batch["word_mask"]
         z = torch.zeros(wm.shape)
         probs = torch.zeros(wm.shape)
@@ -232,7 +236,9 @@ class Fresh(SelectPredictRationalizer):
             probs[i, q : q + n] = torch.as_tensor(s[:n], dtype=torch.float32)
         return self._finish(z, probs, batch)
 
-    def objective(self, batch, sel, ce, rate, trans):
+    def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
+                  trans: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Predictor cross-entropy only: the extractor is fixed, so there is no sparsity or continuity term."""
         return {"loss": ce.mean()}
 
     # -- training -------------------------------------------------------------------------------------
@@ -267,6 +273,7 @@ class Fresh(SelectPredictRationalizer):
         return super()._fit_loop(train_items, val_items, cfg, out_dir)
 
     def save(self, folder: str | Path) -> Path:
+        """Save the predictor, the support model (``support/``) and the threshold; returns the folder."""
         folder = Path(super().save(folder))
         self.support_.save(folder / "support")
         (folder / "fresh.json").write_text(json.dumps({"threshold_": self.threshold_}), encoding="utf-8")
@@ -274,6 +281,7 @@ class Fresh(SelectPredictRationalizer):
 
     @classmethod
     def load(cls, folder: str | Path) -> Fresh:
+        """Load a model written by :meth:`save`, with its support model and threshold."""
         model = super().load(folder)
         model._set_support(load_model(Path(folder) / "support"))
         model.threshold_ = json.loads((Path(folder) / "fresh.json").read_text(encoding="utf-8"))["threshold_"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from rationalize.rationalizers.select_predict.framework import Selection, SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import Batch, Selection, SelectPredictRationalizer
 
 
 class GumbelRationalizer(SelectPredictRationalizer):
@@ -25,7 +25,9 @@ class GumbelRationalizer(SelectPredictRationalizer):
         super().__init__(*args, temperature=temperature, **kw)
         self.temperature = temperature
 
-    def select(self, batch) -> Selection:
+    def select(self, batch: Batch) -> Selection:
+        """In training, a straight-through Gumbel-sigmoid sample at ``temperature`` (hard forward, soft gradient;
+        Maddison et al., 2017; Jang et al., 2017); at eval, ``p > 0.5``."""
         logits = self.generator_logits(batch).squeeze(-1)
         probs = torch.sigmoid(logits)
         if self.training:

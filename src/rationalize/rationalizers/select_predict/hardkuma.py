@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rationalize.rationalizers.select_predict.framework import Selection, SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import Batch, Selection, SelectPredictRationalizer
 
 EPS = 1e-6
 
@@ -38,6 +38,7 @@ def kuma_log_cdf_complement(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -
 
 
 def kuma_cdf(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Kumaraswamy CDF ``F(x) = 1 - (1 - x^a)^b``, for x in (0, 1)."""
     return 1 - torch.exp(kuma_log_cdf_complement(x, a, b))
 
 
@@ -65,6 +66,8 @@ class HardKuma:
         self.a, self.b, self.low, self.high = a, b, low, high
 
     def sample(self, u: torch.Tensor | None = None) -> torch.Tensor:
+        """A reparameterised sample: Kumaraswamy stretched to ``(low, high)`` and clamped to [0, 1], so exact
+        0s and 1s occur; ``u`` fixes the uniform noise."""
         t = self.low + (self.high - self.low) * kuma_sample(self.a, self.b, u)
         return t.clamp(0.0, 1.0)
 
@@ -118,7 +121,9 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         self.register_buffer("constraint_ma", torch.zeros(2))
         self.register_buffer("ma_ready", torch.zeros((), dtype=torch.bool))
 
-    def distribution(self, batch) -> HardKuma:
+    def distribution(self, batch: Batch) -> HardKuma:
+        """The per-word HardKuma distribution (Bastings et al., 2019) from the generator's two outputs
+        (``a`` and ``b``, kept above ``min_ab``)."""
         out = self.generator_logits(batch)
         lo = self.min_ab
         # a smooth lower bound instead of a clamp: a clamped a or b gets no gradient, and a generator
@@ -127,13 +132,17 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         b = lo + F.softplus(out[..., 1])
         return HardKuma(a, b)
 
-    def select(self, batch) -> Selection:
+    def select(self, batch: Batch) -> Selection:
+        """A HardKuma sample in training, its deterministic value at eval; keeps ``P(z = 0)`` for the objective."""
         dist = self.distribution(batch)
         z = dist.sample() if self.training else dist.deterministic()
         p0 = dist.p0()
         return self._finish(z, 1 - p0, batch, p0=p0)
 
-    def objective(self, batch, sel, ce, rate, trans):
+    def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
+                  trans: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Cross-entropy plus Lagrangian terms holding the expected L0 and transitions at their targets
+        (Bastings et al., 2019); the multipliers move in :meth:`after_optimizer_step`."""
         selectable = batch["selectable"].float()
         n = selectable.sum(1).clamp(min=1)
         nonzero = 1 - sel.extra["p0"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from rationalize.rationalizers.select_predict.framework import Selection, SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import Batch, Selection, SelectPredictRationalizer
 
 
 class Lei2016(SelectPredictRationalizer):
@@ -39,7 +39,8 @@ class Lei2016(SelectPredictRationalizer):
         self.register_buffer("baseline", torch.zeros(()))
         self.register_buffer("baseline_ready", torch.zeros((), dtype=torch.bool))
 
-    def select(self, batch) -> Selection:
+    def select(self, batch: Batch) -> Selection:
+        """A Bernoulli sample of the generator's probabilities in training; ``p > 0.5`` at eval."""
         logits = self.generator_logits(batch).squeeze(-1)
         probs = torch.sigmoid(logits)
         if self.training:
@@ -49,7 +50,10 @@ class Lei2016(SelectPredictRationalizer):
         sel = self._finish(z, probs, batch, logits=logits)
         return sel
 
-    def objective(self, batch, sel, ce, rate, trans):
+    def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
+                  trans: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Predictor cross-entropy plus the REINFORCE generator loss (Lei et al., 2016): the cost (cross-entropy,
+        sparsity and continuity penalties) minus a moving-average baseline, times log p(z)."""
         sparsity = (rate - self.sparsity_).abs()
         continuity = F.relu(trans - self.continuity_)
         cost = (ce + self.ramp() * (self.sparsity_weight * sparsity + self.continuity_weight * continuity)).detach()

@@ -46,6 +46,7 @@ class NoiseInjection:
         self.replacement = replacement
 
     def config(self) -> dict:
+        """The constructor parameters (``rate``, ``token_probability``, ``replacement``) as a dict."""
         return {"rate": self.rate, "token_probability": self.token_probability, "replacement": self.replacement}
 
     def fit(self, documents: Iterable[Sequence[int]], vocab_size: int, exclude: Sequence[int] = ()) -> NoiseInjection:
