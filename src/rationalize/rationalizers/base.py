@@ -195,15 +195,15 @@ class Rationalizer(ABC):
         mode they were in."""
         from rationalize import __version__
 
-        modes = [(m, m.training) for top in self._modules() for m in top.modules()]
         start = time.perf_counter()
-        try:
-            for top in self._modules():
-                top.eval()
+        modules = self._modules()
+        if modules:
+            from rationalize.engine.training import eval_mode  # torch only when a method runs one
+
+            with eval_mode(*modules):
+                records = self._rationalize(dataset, split, limit=limit)
+        else:
             records = self._rationalize(dataset, split, limit=limit)
-        finally:
-            for m, mode in modes:
-                m.training = mode
         prov = Provenance(self.name, self.family, describe_params(self.params), __version__,
                           time.perf_counter() - start)
         for rec in records:
@@ -217,6 +217,20 @@ class Rationalizer(ABC):
     def _modules(self) -> list[Any]:
         """The torch modules one call runs (default: none)."""
         return []
+
+    def _resolved(self, key: str, load: Callable[[str], Any], missing: str) -> Any:
+        """The object behind parameter ``key``: as given, or, when it is a string (a folder or model spec),
+        ``load(spec)`` once, cached beside ``params`` so that ``get_params()`` still returns the spec.
+        ``missing`` is the error message when the parameter was not given."""
+        value = self.params[key]
+        if value is None:
+            raise ValueError(f"{self.name}: {missing}")
+        if not isinstance(value, str):
+            return value
+        cache: dict[tuple[str, str], Any] = self.__dict__.setdefault("_loaded", {})
+        if (key, value) not in cache:
+            cache[key, value] = load(value)
+        return cache[key, value]
 
     @staticmethod
     def examples(dataset: Any, split: str, limit: int | None) -> list[Any]:

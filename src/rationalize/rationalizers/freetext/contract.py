@@ -38,12 +38,8 @@ class FreetextRationalizer(Rationalizer):
     @property
     def generator(self) -> Any:
         """The generator, loaded on first use when ``generator`` is a spec."""
-        gen = self.params["generator"]
-        if gen is None:
-            raise ValueError(f"{self.name}: pass the model that writes rationales as generator= (a Generator or a spec)")
-        if isinstance(gen, str):
-            gen = self.params["generator"] = load_generator(gen, chat=self.params["chat"])
-        return gen
+        return self._resolved("generator", lambda spec: load_generator(spec, chat=self.params["chat"]),
+                              "pass the model that writes rationales as generator= (a Generator or a spec)")
 
     def config(self) -> GenerationConfig:
         """The :class:`GenerationConfig` made from this rationalizer's generation parameters."""

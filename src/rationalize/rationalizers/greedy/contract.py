@@ -31,14 +31,9 @@ class SequentialAdapter(Rationalizer):
     @property
     def adapter(self) -> Any:
         """The LM adapter, loaded on first use when ``model`` is a spec."""
-        model = self.params["model"]
-        if model is None:
-            raise ValueError(f"{self.name}: pass the language model as model= (an adapter or a model spec)")
-        if isinstance(model, str):
-            from rationalize.models.lm import load_lm
+        from rationalize.models.lm import load_lm
 
-            model = self.params["model"] = load_lm(model)
-        return model
+        return self._resolved("model", load_lm, "pass the language model as model= (an adapter or a model spec)")
 
     def text_of(self, dataset: Dataset, example: Example) -> str:
         """The text explained for ``example``: its documents' tokens, the last ``max_words`` of them."""

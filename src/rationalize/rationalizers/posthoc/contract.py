@@ -36,14 +36,9 @@ class PosthocRationalizer(Rationalizer):
     @property
     def model(self) -> Any:
         """The classifier, loaded on first use when ``model`` is a folder."""
-        model = self.params["model"]
-        if model is None:
-            raise ValueError(f"{self.name}: pass the classifier to explain as model=")
-        if isinstance(model, str):
-            from rationalize.models import load_model
+        from rationalize.models import load_model
 
-            model = self.params["model"] = load_model(model)
-        return model
+        return self._resolved("model", load_model, "pass the classifier to explain as model=")
 
     def explainer(self) -> Any:
         """A fresh explainer (built per call, so a seeded method gives the same scores each call)."""
