@@ -219,6 +219,21 @@ def test_contract(family, name, ds, request):
     assert not any(m.training for m in modules), "eval mode not restored"
     assert len(again) == 3
     assert_same([comparable(x) for x in again], [comparable(x) for x in records[:3]])
+    # raw inputs: the same texts given as strings/records give the dataset's records
+    check_raw_inputs(family, r, ds, records[:2])
+
+
+def check_raw_inputs(family: str, r: Rationalizer, ds, records: list[Any]) -> None:
+    """``rationalize(inputs)`` on the first test examples' texts (one document each here) equals
+    ``rationalize(ds, "test")`` on them: the raw-input route is the dataset route."""
+    exs = ds["test"][: len(records)]
+    inputs = [{"id": ex.id, "text": ds.docs_of(ex)[0].to_text(), **({"query": ex.query} if ex.query else {})}
+              for ex in exs]
+    raw = r.rationalize(inputs, labels=None if family != "freetext" else ds.labels)
+    if family == "freetext":  # the prompt names the task by the dataset's name: compare what it decided
+        assert [x["id"] for x in raw] == [ex.id for ex in exs] and all(x["label"] in ds.labels for x in raw)
+        return
+    assert_same([comparable(x) for x in raw], [comparable(x) for x in records])
 
 
 def test_every_method_of_every_family_is_in_the_contract():

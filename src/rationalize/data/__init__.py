@@ -9,8 +9,9 @@ register_loader("eraser", load_eraser, is_eraser_dir, "ERASER folder: {train,val
                 partial=True)
 
 from rationalize.data import loaders as _loaders  # noqa: E402,F401  (registers the other formats)
+from rationalize.data.inputs import INPUTS_SPLIT, inputs_dataset  # noqa: E402
 
 __all__ = [
-    "Dataset", "Document", "Evidence", "Example", "Span", "SynthConfig", "LOADERS",
+    "Dataset", "Document", "Evidence", "Example", "INPUTS_SPLIT", "Span", "SynthConfig", "LOADERS", "inputs_dataset",
     "load_dataset", "load_eraser", "make_synthetic", "register_loader", "write_eraser", "is_eraser_dir",
 ]

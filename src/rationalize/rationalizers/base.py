@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
@@ -189,12 +189,27 @@ class Rationalizer(ABC):
         """Learn from ``dataset[split]``; methods that do not learn return ``self`` unchanged."""
         return self
 
-    def rationalize(self, dataset: Any, split: str, *, limit: int | None = None) -> list[Any]:
+    def rationalize(self, dataset: Any, split: str | None = None, *, limit: int | None = None,
+                    labels: Sequence[str] | None = None) -> list[Any]:
         """Records for the examples of ``dataset[split]`` (the first ``limit``), in split order, each
         stamped with the call's :class:`Provenance`. Models run in eval mode and are given back in the
-        mode they were in."""
-        from rationalize import __version__
+        mode they were in.
 
+        ``dataset`` may also be raw inputs -- a string, a record ``{"text", "query", "label", "id"}`` or a
+        list of them -- which :func:`~rationalize.data.inputs.inputs_dataset` turns into a one-split
+        dataset (ids ``input-0``, ``input-1``... unless given) labelled with ``labels`` or, by default,
+        the labels of the method's model; ``split`` is then left out."""
+        from rationalize import __version__
+        from rationalize.data.inputs import INPUTS_SPLIT, inputs_dataset, is_inputs
+
+        if is_inputs(dataset):
+            if split is not None:
+                raise TypeError(f"{self.name}: split={split!r} is for a dataset; raw inputs form one split of their own")
+            dataset = inputs_dataset(dataset, labels=labels if labels is not None else self.input_labels())
+            split = INPUTS_SPLIT
+        elif split is None:
+            raise TypeError(f"{self.name}: rationalize(dataset, split) needs the split to explain "
+                            f"(one of {', '.join(getattr(dataset, 'splits', {})) or 'the dataset splits'})")
         start = time.perf_counter()
         modules = self._modules()
         if modules:
@@ -217,6 +232,11 @@ class Rationalizer(ABC):
     def _modules(self) -> list[Any]:
         """The torch modules one call runs (default: none)."""
         return []
+
+    def input_labels(self) -> list[str] | None:
+        """The label set raw inputs are read with: the labels of the method's model where it has one
+        (default: none; a label given with an input is then kept as it is)."""
+        return None
 
     def _resolved(self, key: str, load: Callable[[str], Any], missing: str) -> Any:
         """The object behind parameter ``key``: as given, or, when it is a string (a folder or model spec),

@@ -17,7 +17,7 @@ from rationalize.data.schema import Dataset
 from rationalize.rationalizers.base import Rationalizer, register_adapters
 from rationalize.rationalizers.freetext.generators import GenerationConfig, load_generator
 from rationalize.rationalizers.freetext.pipeline import iter_rationales, resolve_split
-from rationalize.rationalizers.freetext.templates import FORMATS, PromptTemplate, task_for
+from rationalize.rationalizers.freetext.templates import FORMATS, DocumentTask, PromptTemplate, task_for
 
 
 class FreetextRationalizer(Rationalizer):
@@ -53,7 +53,11 @@ class FreetextRationalizer(Rationalizer):
 
     def _rationalize(self, dataset: Dataset, split: str, *, limit: int | None = None) -> list[dict[str, Any]]:
         p = self.params
-        template = PromptTemplate(task_for(dataset, p["max_tokens"]), self.name, p["style"])
+        task = task_for(dataset, p["max_tokens"])
+        if isinstance(task, DocumentTask) and not dataset.labels:
+            raise ValueError(f"{self.name}: the prompt lists the labels to choose from; pass labels=[...] "
+                             "with raw inputs (or name an NLI / CoS-E dataset)")
+        template = PromptTemplate(task, self.name, p["style"])
         examples = self.examples(dataset, resolve_split(dataset, split), limit)
         return list(iter_rationales(self.generator, dataset, examples, template, self.config(), p["samples"],
                                     progress=False))

@@ -47,6 +47,10 @@ class PosthocRationalizer(Rationalizer):
     def _modules(self) -> list[Any]:
         return [self.model] if hasattr(self.model, "modules") else []
 
+    def input_labels(self) -> list[str] | None:
+        """The classifier's labels (raw inputs are explained with them)."""
+        return list(self.model.labels)
+
     def _rationalize(self, dataset: Dataset, split: str, *, limit: int | None = None) -> list[Result]:
         p = self.params
         return explain_dataset(self.explainer(), dataset, split, target=p["target"], discretizer=p["discretizer"],

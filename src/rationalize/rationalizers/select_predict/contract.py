@@ -59,6 +59,10 @@ class SelectPredictAdapter(Rationalizer):
     def _modules(self) -> list[Any]:
         return [self.model_] if self.model_ is not None else []
 
+    def input_labels(self) -> list[str] | None:
+        """The trained model's labels (raw inputs are read with them); None before ``fit``."""
+        return list(self.model_.labels) if self.model_ is not None else None
+
     def _rationalize(self, dataset: Dataset, split: str, *, limit: int | None = None) -> list[Result]:
         if self.model_ is None:
             raise ValueError(f"{self.name} is not trained: call fit(dataset) first or pass a trained model=")
