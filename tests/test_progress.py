@@ -101,3 +101,24 @@ def test_cli_training_log_has_one_line_per_epoch(tmp_path):
     epochs = [line for line in res.stderr.splitlines() if line.startswith("epoch ")]
     assert [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"], res.stderr
     assert all(line.endswith("s)") and "val_objective=" in line for line in epochs)
+
+
+def test_no_progress_still_logs_one_line_per_epoch(caplog):
+    with caplog.at_level("INFO", logger="rationalize"):
+        _fit(2, progress=False)
+    lines = [r.getMessage() for r in caplog.records if r.name == "rationalize.engine.training"]
+    assert [EPOCH_LINE.match(line).groups() for line in lines] == [("1", "2"), ("2", "2")], lines
+
+
+def test_cli_no_progress_prints_the_epoch_lines(tmp_path, capsys, monkeypatch):
+    import logging
+
+    from tests.cli_run import run_main
+
+    monkeypatch.setattr(logging.getLogger("rationalize"), "handlers", [])  # main() installs its stderr handler
+    run = run_main(["train", "classifier", "--data", "synthetic:train=40,val=10,test=5", "--encoder", "cnn",
+                    "--vectors", "none", "--hidden", "8", "--epochs", "2", "--patience", "2", "--train-limit", "16",
+                    "--no-progress", "--out", str(tmp_path / "m")], capsys, monkeypatch)
+    assert run.code == 0, run.err
+    epochs = [line for line in run.err.splitlines() if line.startswith("epoch ")]
+    assert [re.match(r"epoch (\d)/2: loss=\S+ .*\(\d+\.\ds\)$", line).group(1) for line in epochs] == ["1", "2"], run.err

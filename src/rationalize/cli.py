@@ -70,6 +70,19 @@ def _quiet_hugging_face_bars() -> None:
         hf_logging.disable_progress_bar()
 
 
+def _log_to_stderr() -> None:
+    """Show the library's INFO lines (one per training epoch under ``--no-progress``, the vocabulary
+    coverage) and warnings on stderr, as plain lines."""
+    import logging
+
+    logger = logging.getLogger("rationalize")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main() -> None:
     """Entry point of the console script: known errors become one clear line and exit status 2.
 
@@ -86,6 +99,7 @@ def main() -> None:
 
     if not interactive():  # Hugging Face's own bars (weights loading, GGUF conversion) would fill logs with \r
         _quiet_hugging_face_bars()
+    _log_to_stderr()
 
     try:
         code = app(standalone_mode=False)

@@ -83,6 +83,8 @@ def register(app: typer.Typer) -> None:
             None, "--aopc-thresholds", help="AOPC bins, comma-separated or repeated (default 0.01,0.05,0.1,0.2,0.5)."),
         mode: str = typer.Option("delete", help="delete (ERASER baselines) or mask the removed tokens."),
         token_budget: int = typer.Option(16384, help="Padded dataset tokens per batch."),
+        batch_size: int | None = typer.Option(None, "--batch-size",
+                                              help="Windows per forward pass (default: the model's own, 8 for MiniLM)."),
         recompute_full: bool = typer.Option(False, help="Recompute the unperturbed prediction with MODEL."),
         threads: int | None = typer.Option(None, help="torch threads (default: torch's choice)."),
         labels: str | None = LABELS_OPTION,
@@ -104,7 +106,7 @@ def register(app: typer.Typer) -> None:
         ds = load_dataset(data, splits=[split])
         res = validate_results(ds, split, results)  # before the model is loaded: bad input fails fast
         clf = load_cli_model(model, ds, labels, query)
-        engine = FaithfulnessEngine(clf, mode=mode, token_budget=token_budget,  # type: ignore[arg-type]
+        engine = FaithfulnessEngine(clf, mode=mode, token_budget=token_budget, batch_size=batch_size,  # type: ignore[arg-type]
                                     full="recompute" if recompute_full else "reuse")
         done = engine.run(ds, split, res, aopcs, out_path=out)
         typer.echo(f"{len(done)} results with faithfulness scores -> {out} "

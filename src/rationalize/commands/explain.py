@@ -53,8 +53,9 @@ def register(app: typer.Typer) -> None:
             extra = json.loads(params) if params else {}
         except json.JSONDecodeError as exc:
             raise typer.BadParameter(f"not valid JSON ({exc.msg})", param_hint="--params") from None
-        ds = load_dataset(data)  # every split: the default k falls back on train's human rationale length
-        ds.check_split(split)  # before the model is loaded
+        ds = load_dataset(data, splits=[split])  # a missing split fails here, before the model is loaded
+        if k is None and not ds.mean_rationale_length(split) and ds.unloaded_ids:
+            ds = load_dataset(data)  # the default k falls back on another split's human rationale length
         clf = load_cli_model(model, ds, labels, query)
         try:
             explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed, **extra)

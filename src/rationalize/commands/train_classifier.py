@@ -36,21 +36,23 @@ def register(app: typer.Typer) -> None:
         hidden: int = typer.Option(128, "--hidden", help="Hidden size of bigru/cnn."),
         max_steps: int = typer.Option(None, "--max-steps-per-epoch"),
         val_limit: int = typer.Option(None, "--val-limit", help="Validate on an evenly spaced subset of this many examples."),
+        train_limit: int = typer.Option(None, "--train-limit", min=1,
+                                        help="Train on this many examples drawn with --seed (quick runs)."),
         threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Train a document classifier with early stopping on val; resumes from OUT/checkpoint.pt."""
         import torch
 
-        from rationalize.data import load_dataset
+        from rationalize.data import load_splits
         from rationalize.models.training import train_classifier
 
         if threads:
             torch.set_num_threads(threads)
         if encoder not in ("minilm", "bigru", "cnn"):
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose minilm, bigru or cnn", param_hint="--encoder")
-        ds = load_dataset(data)
-        ds.check_split("train")  # names the splits there are, before a model is built
+        # only train and val are read (a missing train names the splits there are, before a model is built)
+        ds = load_splits(data, ["train"], ["val"]).subsample("train", train_limit, seed)
         _, hist = train_classifier(ds, encoder, out, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                                    patience=patience, max_windows=max_windows, progress=progress, max_steps_per_epoch=max_steps, val_limit=val_limit,
                                    model=model, vectors=None if vectors == "none" else vectors, window_size=window_size,

@@ -70,13 +70,15 @@ def register(app: typer.Typer) -> None:
         patience: int = typer.Option(3, "--patience"),
         seed: int = typer.Option(0, "--seed"),
         max_steps: int = typer.Option(None, "--max-steps-per-epoch"),
+        train_limit: int = typer.Option(None, "--train-limit", min=1,
+                                        help="Train on this many examples drawn with --seed (quick runs)."),
         threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Train a select-then-predict rationalizer; resumes from OUT/checkpoint.pt after a kill."""
         import torch
 
-        from rationalize.data import load_dataset
+        from rationalize.data import load_splits
         from rationalize.rationalizers.select_predict import METHODS, NoiseInjection
         from rationalize.rationalizers.select_predict.training import train_rationalizer
 
@@ -87,8 +89,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
         if threads:
             torch.set_num_threads(threads)
-        ds = load_dataset(data)
-        ds.check_split("train")  # before any network is built
+        # only train and val are read (a missing train names the splits there are, before any network is built)
+        ds = load_splits(data, ["train"], ["val"]).subsample("train", train_limit, seed)
         params: dict[str, Any] = dict(
             encoder=encoder, embeddings=None if embeddings == "none" else embeddings, hidden=hidden, sparsity=sparsity,
             continuity=continuity, sparsity_weight=sparsity_weight, continuity_weight=continuity_weight,

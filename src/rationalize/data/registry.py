@@ -95,3 +95,20 @@ def load_dataset(source: str | Path, splits: Sequence[str] | None = None) -> Dat
             return spec(path, splits)
     raise DataError(path, None, None, "is not a dataset format rationalize recognises (ERASER folder, "
                     "Zaidan, HateXplain, e-SNLI, CoS-E, .jsonl or .csv); use NAME:PATH to choose a loader")
+
+
+def load_splits(source: str | Path, required: Sequence[str], optional: Sequence[str] = ()) -> Dataset:
+    """Load only the splits a job uses: every ``required`` split (a :class:`MissingSplitError` naming
+    the splits there are when one is absent) and those of ``optional`` the dataset has. Training reads
+    its train and val splits this way, so the documents of the other splits are never read."""
+    from rationalize.errors import MissingSplitError
+
+    wanted = list(dict.fromkeys([*required, *optional]))
+    while True:
+        try:
+            return load_dataset(source, splits=wanted)
+        except MissingSplitError as exc:
+            if exc.split in required or exc.split not in wanted:
+                raise
+            wanted.remove(exc.split)
+

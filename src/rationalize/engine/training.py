@@ -16,6 +16,7 @@ validation epoch, loaded back into the model when training ends) and ``history.j
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +30,8 @@ import torch
 from torch import nn
 
 from rationalize.progress import Progress, format_metrics
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -208,7 +211,10 @@ def fit(
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
-        bar.close(format_metrics({k.removeprefix("train_"): v for k, v in record.items() if k != "epoch"}))
+        summary = format_metrics({k.removeprefix("train_"): v for k, v in record.items() if k != "epoch"})
+        bar.close(summary)
+        if not cfg.progress:  # no bar: still one line per epoch, for logs of long runs (the CLI shows it)
+            log.info("epoch %d/%d: %s (%.1fs)", epoch + 1, cfg.epochs, summary, bar.elapsed)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, record)
         if out is not None:

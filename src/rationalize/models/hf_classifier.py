@@ -84,7 +84,9 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         [SEP]``, in every window); ``drop`` ignores queries (``[CLS] doc [SEP]``).
     """
 
-    default_batch_size = 16
+    #: windows per forward pass when none is given: 8 sits at MiniLM's per-piece floor on a CPU
+    #: (benchmarks/faithfulness.py); much larger batches cost more per piece
+    default_batch_size = 8
 
     def __init__(self, model: str = "minilm", labels: Sequence[str] = ("NEG", "POS"), window_size: int | None = None,
                  overlap: int | None = None, *, hf_model: Any = None, tokenizer: Any = None,
