@@ -1,6 +1,6 @@
 """Peak memory of loading the shared datasets and of one training epoch; prints JSON.
 
-Each measurement runs in a fresh Python process (its peak resident set, ``ru_maxrss``, is the number), so
+Each measurement runs in a fresh Python process (its peak resident set, ``VmHWM``, is the number), so
 the import of the package is counted once in every row and nothing is shared between rows. The
 ``baseline`` row is that import alone. ``--src`` points the processes at another checkout's ``src`` folder,
 so one run can measure a commit before and after a change side by side:
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("RATIONALIZE_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 start = time.perf_counter()
 job = json.loads(sys.argv[1])
 import rationalize.data as D
@@ -39,11 +39,16 @@ elif job["kind"] == "epoch":
     import torch
     torch.set_num_threads(job["threads"])
     from rationalize.models.training import train_classifier
+    if job.get("low_memory"):
+        from rationalize.engine.training import bound_heap_growth
+        bound_heap_growth()
     ds = D.load_dataset(job["path"], splits=["train", "val"])
     train_classifier(ds, "cnn", None, epochs=1, batch_size=16, seed=0, progress=False, vectors="glove50",
                      val_limit=50)
     n_docs = len(ds.documents)
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "documents": n_docs,
+# VmHWM: this process image's peak (ru_maxrss would also count the forked parent's pages before exec)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"peak_mb": hwm / 1024, "documents": n_docs,
                   "seconds": time.perf_counter() - start}))
 """
 
@@ -60,10 +65,15 @@ def measure(src: Path, job: dict) -> dict:
 def first_split(folder: Path) -> str | None:
     """The split a one-split load reads: test, else val, else train (what ``evaluate --split`` reads)."""
     from rationalize.data import load_dataset
+    from rationalize.errors import MissingSplitError
 
-    ds = load_dataset(folder, splits=[])
-    have = [*ds.splits, *ds.unloaded_ids]
-    return next((s for s in ("test", "val", "train") if s in have), None)
+    for split in ("test", "val", "train"):
+        try:
+            load_dataset(folder, splits=[split])
+            return split
+        except MissingSplitError:
+            continue
+    return None
 
 
 def main() -> None:
@@ -86,8 +96,10 @@ def main() -> None:
             jobs.append((f"{name} {split}", {"kind": "load", "path": str(folder), "splits": [split]}))
         jobs.append((f"{name} all splits", {"kind": "load", "path": str(folder), "splits": None}))
     if args.epoch:
-        jobs.append(("movies: one cnn epoch (train classifier)", {"kind": "epoch", "path": str(Path(args.data) / "movies"),
-                                                               "threads": args.threads}))
+        for low in (False, True):
+            jobs.append((f"movies: one cnn epoch (train classifier{' --low-memory' if low else ''})",
+                         {"kind": "epoch", "path": str(Path(args.data) / "movies"), "threads": args.threads,
+                          "low_memory": low}))
     load = os.getloadavg()
     rows = []
     for label, job in jobs:

@@ -62,3 +62,40 @@ def test_faithfulness_command_fills_the_fields_and_resumes(tiny_synth, tiny_hf_f
                                    "--aopc-thresholds", "0.1,0.5", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["classification_scores"]["comprehensiveness_aopc"] is not None  # the note: stderr
+
+
+@pytest.mark.slow
+def test_faithfulness_on_the_onnx_backend_equals_torch(tiny_synth, tiny_hf_folder, tmp_path, capsys, monkeypatch):
+    """``--backend onnx`` gives the scores torch gives (to 1e-5), caches the export beside the model, and a
+    bad backend or a model ONNX cannot run is one line."""
+    pytest.importorskip("onnxruntime")
+    from tests.cli_run import run_main
+
+    folder, _ = tiny_hf_folder
+    data = write_eraser(tiny_synth, tmp_path / "data")
+    exs = tiny_synth["test"][:4]
+    inp = tmp_path / "in.jsonl"
+    write_results(inp, [Result(ex.id, [DocRationale(ex.docids[0], [(ev.start_token, ev.end_token) for ev in ex.evidences[:1]])])
+                        for ex in exs])
+    scores = {}
+    for backend in ("torch", "onnx"):
+        out = tmp_path / f"{backend}.jsonl"
+        run = run_main(["faithfulness", "--model", str(folder), "--data", str(data), "--split", "test", "--results",
+                        str(inp), "--out", str(out), "--aopc-thresholds", "0.1,0.5", "--batch-size", "3",
+                        "--backend", backend], capsys, monkeypatch)
+        assert run.code == 0, run.err
+        scores[backend] = [r.to_record() for r in read_results(out)]
+    assert list((folder / "onnx").glob("model-*.onnx"))
+
+    def numbers(x):
+        if isinstance(x, dict):
+            return [v for k in sorted(x) for v in numbers(x[k])]
+        if isinstance(x, list):
+            return [v for item in x for v in numbers(item)]
+        return [x] if isinstance(x, float) else []
+
+    a, b = numbers(scores["torch"]), numbers(scores["onnx"])
+    assert len(a) == len(b) > 8 and max(abs(x - y) for x, y in zip(a, b)) <= 1e-5
+    bad = run_main(["faithfulness", "--model", str(folder), "--data", str(data), "--split", "test", "--results",
+                    str(inp), "--out", str(tmp_path / "x.jsonl"), "--backend", "tensorrt"], capsys, monkeypatch)
+    assert bad.error_line == "error: --backend 'tensorrt' is not one of torch, onnx, onnx-int8"

@@ -85,3 +85,14 @@ def test_early_stopping_restores_best(tmp_path):
     hist = fit(m, train, collate, evaluate, TrainConfig(epochs=6, patience=2, progress=False, lr=0.1))
     assert hist.stopped_early and hist.best_epoch == 2 and len(hist.epochs) == 4
     assert torch.equal(m.lin.weight, snapshots[1])
+
+
+def test_bound_heap_growth_sets_a_fixed_threshold_on_glibc():
+    import platform
+
+    from rationalize.engine.training import bound_heap_growth
+
+    got = bound_heap_growth()
+    assert isinstance(got, bool)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert got  # mallopt accepted M_MMAP_THRESHOLD

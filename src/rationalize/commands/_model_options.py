@@ -22,8 +22,15 @@ QUERY_OPTION: Any = typer.Option(
     "example, keep one that varies), include, or drop.")
 
 
-def load_cli_model(model: Path, dataset: Any, labels: str | None, query: str) -> Any:
-    """:func:`rationalize.models.base.load_model` with the two options above checked and parsed."""
+BACKEND_OPTION: Any = typer.Option(
+    "torch", "--backend", help="Forward passes that need no gradient: torch, onnx (ONNX Runtime, equal "
+    "probabilities, exported once and cached beside the model) or onnx-int8 (a quantized, different model). "
+    "Hugging Face classifiers only.")
+
+
+def load_cli_model(model: Path, dataset: Any, labels: str | None, query: str, backend: str = "torch") -> Any:
+    """:func:`rationalize.models.base.load_model` with the options above checked and parsed, and the
+    forward backend set (:func:`rationalize.models.onnx_backend.set_backend`)."""
     from rationalize.errors import OptionError
     from rationalize.models.base import load_model
 
@@ -32,4 +39,14 @@ def load_cli_model(model: Path, dataset: Any, labels: str | None, query: str) ->
     names = [x.strip() for x in labels.split(",")] if labels else None
     if names is not None and not all(names):
         raise OptionError("--labels", f"{labels!r} has an empty name")
-    return load_model(model, dataset=dataset, model_labels=names, query=query)
+    if backend not in ("torch", "onnx", "onnx-int8"):
+        raise OptionError("--backend", f"{backend!r} is not one of torch, onnx, onnx-int8")
+    clf = load_model(model, dataset=dataset, model_labels=names, query=query)
+    if backend != "torch":
+        from rationalize.models.onnx_backend import set_backend
+
+        if not hasattr(clf, "hf"):
+            raise OptionError("--backend", f"{backend} runs Hugging Face classifiers; {model} holds a "
+                              f"{type(clf).__name__}, which runs on torch")
+        set_backend(clf, backend)
+    return clf

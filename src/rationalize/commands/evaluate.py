@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rationalize.commands._model_options import LABELS_OPTION, QUERY_OPTION, load_cli_model
+from rationalize.commands._model_options import BACKEND_OPTION, LABELS_OPTION, QUERY_OPTION, load_cli_model
 
 
 def _floats(values: list[str] | None, default: tuple[float, ...], name: str) -> tuple[float, ...]:
@@ -89,6 +89,7 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, help="torch threads (default: torch's choice)."),
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
+        backend: str = BACKEND_OPTION,
     ) -> None:
         """Add comprehensiveness, sufficiency and AOPC scores computed with MODEL to a results file."""
         from rationalize.data import load_dataset
@@ -105,7 +106,7 @@ def register(app: typer.Typer) -> None:
         aopcs = _floats(aopc_thresholds, DEFAULT_AOPC, "--aopc-thresholds")
         ds = load_dataset(data, splits=[split])
         res = validate_results(ds, split, results)  # before the model is loaded: bad input fails fast
-        clf = load_cli_model(model, ds, labels, query)
+        clf = load_cli_model(model, ds, labels, query, backend)
         engine = FaithfulnessEngine(clf, mode=mode, token_budget=token_budget, batch_size=batch_size,  # type: ignore[arg-type]
                                     full="recompute" if recompute_full else "reuse")
         done = engine.run(ds, split, res, aopcs, out_path=out)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rationalize.commands._model_options import LABELS_OPTION, QUERY_OPTION, load_cli_model
+from rationalize.commands._model_options import BACKEND_OPTION, LABELS_OPTION, QUERY_OPTION, load_cli_model
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, "--progress/--no-progress"),
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
+        backend: str = BACKEND_OPTION,
     ) -> None:
         """Explain MODEL's predictions on SPLIT with METHOD and write ERASER results that
         ``rationalize evaluate`` scores."""
@@ -56,7 +57,7 @@ def register(app: typer.Typer) -> None:
         ds = load_dataset(data, splits=[split])  # a missing split fails here, before the model is loaded
         if k is None and not ds.mean_rationale_length(split) and ds.unloaded_ids:
             ds = load_dataset(data)  # the default k falls back on another split's human rationale length
-        clf = load_cli_model(model, ds, labels, query)
+        clf = load_cli_model(model, ds, labels, query, backend)
         try:
             explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed, **extra)
         except (ValueError, TypeError) as exc:

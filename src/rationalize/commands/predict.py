@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from rationalize.commands._model_options import LABELS_OPTION, QUERY_OPTION, load_cli_model
+from rationalize.commands._model_options import BACKEND_OPTION, LABELS_OPTION, QUERY_OPTION, load_cli_model
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, "--threads", help="torch threads."),
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
+        backend: str = BACKEND_OPTION,
     ) -> None:
         """Predict SPLIT with MODEL (classifier or rationalizer) and write ERASER results."""
         from rationalize.data import load_dataset
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
             torch.set_num_threads(threads)
         ds = load_dataset(data, splits=[split])  # a split it lacks fails here, before the model is loaded
-        clf = load_cli_model(model, ds, labels, query)
+        clf = load_cli_model(model, ds, labels, query, backend)
         if not hasattr(clf, "predict_results"):
             raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
         results = clf.predict_results(ds, split, batch_size=batch_size)

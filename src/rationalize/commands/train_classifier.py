@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
         val_limit: int = typer.Option(None, "--val-limit", help="Validate on an evenly spaced subset of this many examples."),
         train_limit: int = typer.Option(None, "--train-limit", min=1,
                                         help="Train on this many examples drawn with --seed (quick runs)."),
+        low_memory: bool = typer.Option(False, "--low-memory", help="Bound memory growth over long epochs "
+                                        "(glibc: fixed mmap threshold; about half the peak, slower steps)."),
         threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
@@ -49,6 +51,10 @@ def register(app: typer.Typer) -> None:
 
         if threads:
             torch.set_num_threads(threads)
+        if low_memory:
+            from rationalize.engine.training import bound_heap_growth
+
+            bound_heap_growth()
         if encoder not in ("minilm", "bigru", "cnn"):
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose minilm, bigru or cnn", param_hint="--encoder")
         # only train and val are read (a missing train names the splits there are, before a model is built)

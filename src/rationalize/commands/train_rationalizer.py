@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
         max_steps: int = typer.Option(None, "--max-steps-per-epoch"),
         train_limit: int = typer.Option(None, "--train-limit", min=1,
                                         help="Train on this many examples drawn with --seed (quick runs)."),
+        low_memory: bool = typer.Option(False, "--low-memory", help="Bound memory growth over long epochs "
+                                        "(glibc: fixed mmap threshold; about half the peak, slower steps)."),
         threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
@@ -89,6 +91,10 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
         if threads:
             torch.set_num_threads(threads)
+        if low_memory:
+            from rationalize.engine.training import bound_heap_growth
+
+            bound_heap_growth()
         # only train and val are read (a missing train names the splits there are, before any network is built)
         ds = load_splits(data, ["train"], ["val"]).subsample("train", train_limit, seed)
         params: dict[str, Any] = dict(

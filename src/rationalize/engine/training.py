@@ -103,6 +103,27 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be positive")
 
 
+def bound_heap_growth(threshold: int = 128 * 1024) -> bool:
+    """Keep a long training run's memory near its working set on glibc (Linux), for the rest of the process.
+
+    Batches of varying length allocate tensors of ever new sizes. glibc serves the large ones with
+    ``mmap`` at first, then raises its threshold each time one is freed, so that later ones come from the
+    heap, where the freed blocks of other sizes are not reused and are not given back: resident memory grows
+    with every step (a CNN epoch on ERASER movies peaks at 1.4-1.7 GB this way, 0.7 GB with a fixed
+    threshold; see ``benchmarks/memory.py``). A fixed ``M_MMAP_THRESHOLD`` stops that, at the price of
+    fresh pages for every large tensor (steps measured up to 1.5x slower on a loaded 2-core machine), so it
+    is an option (``--low-memory``), not the default. Returns False where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        return bool(libc.mallopt(-3, int(threshold)))  # M_MMAP_THRESHOLD = -3
+    except (OSError, AttributeError):
+        return False
+
+
 @dataclass
 class TrainHistory:
     """What happened: one dict per epoch (mean training terms and validation metrics), the best epoch."""

@@ -87,6 +87,11 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
     #: windows per forward pass when none is given: 8 sits at MiniLM's per-piece floor on a CPU
     #: (benchmarks/faithfulness.py); much larger batches cost more per piece
     default_batch_size = 8
+    #: the forward backend of gradient-free passes: None (PyTorch) or an ONNX Runtime session
+    #: (:func:`rationalize.models.onnx_backend.use_onnx`)
+    backend: Any = None
+    #: the folder the model was loaded from (where an ONNX export is cached), when there is one
+    folder_: Path | None = None
 
     def __init__(self, model: str = "minilm", labels: Sequence[str] = ("NEG", "POS"), window_size: int | None = None,
                  overlap: int | None = None, *, hf_model: Any = None, tokenizer: Any = None,
@@ -207,6 +212,8 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
     # -- forward passes ------------------------------------------------------------------------------
     def window_logits(self, batch: dict[str, torch.Tensor], inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """Logits ``(B, n_labels)`` of a collated batch, or of ``inputs_embeds`` in its place (gradient explainers)."""
+        if self.backend is not None and inputs_embeds is None and not torch.is_grad_enabled() and not self.training:
+            return self.backend(batch)  # ONNX Runtime (rationalize.models.onnx_backend): forward-only work
         kw = {k: v for k, v in batch.items() if k in ("attention_mask", "token_type_ids")}
         if inputs_embeds is not None:
             return self.hf(inputs_embeds=inputs_embeds, **kw).logits
@@ -268,6 +275,7 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         obj = cls(path, cfg["labels"], cfg.get("window_size"), cfg.get("overlap"), hf_model=model, tokenizer=tok,
                   query=cfg.get("query", "include"))
         obj.model_name = cfg.get("base_model", path)
+        obj.folder_ = Path(folder)
         return obj
 
     @classmethod
@@ -345,6 +353,7 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
             obj = cls(str(folder), names, window_size, overlap, hf_model=hf, tokenizer=tok, query=query)
         except ValueError as exc:
             raise DataError(folder, None, None, str(exc)) from None
+        obj.folder_ = Path(folder)
         return obj
 
 
