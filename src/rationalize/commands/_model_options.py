@@ -50,3 +50,21 @@ def load_cli_model(model: Path, dataset: Any, labels: str | None, query: str, ba
                               f"{type(clf).__name__}, which runs on torch")
         set_backend(clf, backend)
     return clf
+
+
+EXECUTOR_OPTION: Any = typer.Option(
+    "local", "--executor", help="Where the model runs: local (this process) or ray (a Ray Data pipeline on a "
+    "local Ray, or on the cluster at --address); results are the same, in the same order.")
+ADDRESS_OPTION: Any = typer.Option(None, "--address", help="--executor ray: the Ray cluster to join (e.g. auto).")
+
+
+def cli_executor(name: str, address: str | None) -> Any:
+    """The executor of ``--executor``/``--address`` (one clear error for a bad value)."""
+    from rationalize.engine.executor import make_executor
+    from rationalize.errors import OptionError
+
+    try:
+        return make_executor(name, address)
+    except ValueError as exc:
+        raise OptionError("--executor", str(exc).removeprefix("executor ")) from None
+

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import typer
 
-from rationalize.commands._model_options import BACKEND_OPTION, LABELS_OPTION, QUERY_OPTION, load_cli_model
+from rationalize.commands._model_options import (
+    ADDRESS_OPTION,
+    BACKEND_OPTION,
+    EXECUTOR_OPTION,
+    LABELS_OPTION,
+    QUERY_OPTION,
+    cli_executor,
+    load_cli_model,
+)
 
 
 def _floats(values: list[str] | None, default: tuple[float, ...], name: str) -> tuple[float, ...]:
@@ -90,6 +98,8 @@ def register(app: typer.Typer) -> None:
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
         backend: str = BACKEND_OPTION,
+        executor: str = EXECUTOR_OPTION,
+        address: str | None = ADDRESS_OPTION,
     ) -> None:
         """Add comprehensiveness, sufficiency and AOPC scores computed with MODEL to a results file."""
         from rationalize.data import load_dataset
@@ -106,9 +116,13 @@ def register(app: typer.Typer) -> None:
         aopcs = _floats(aopc_thresholds, DEFAULT_AOPC, "--aopc-thresholds")
         ds = load_dataset(data, splits=[split])
         res = validate_results(ds, split, results)  # before the model is loaded: bad input fails fast
+        runner = cli_executor(executor, address)
         clf = load_cli_model(model, ds, labels, query, backend)
         engine = FaithfulnessEngine(clf, mode=mode, token_budget=token_budget, batch_size=batch_size,  # type: ignore[arg-type]
-                                    full="recompute" if recompute_full else "reuse")
-        done = engine.run(ds, split, res, aopcs, out_path=out)
+                                    full="recompute" if recompute_full else "reuse", executor=runner)
+        try:
+            done = engine.run(ds, split, res, aopcs, out_path=out)
+        finally:
+            getattr(runner, "shutdown", lambda: None)()
         typer.echo(f"{len(done)} results with faithfulness scores -> {out} "
                    f"({engine.n_forward_inputs_} perturbed inputs in {engine.n_batches_} batches)")

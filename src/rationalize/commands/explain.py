@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from rationalize.commands._model_options import BACKEND_OPTION, LABELS_OPTION, QUERY_OPTION, load_cli_model
+from rationalize.commands._model_options import (
+    ADDRESS_OPTION,
+    BACKEND_OPTION,
+    EXECUTOR_OPTION,
+    LABELS_OPTION,
+    QUERY_OPTION,
+    cli_executor,
+    load_cli_model,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +47,8 @@ def register(app: typer.Typer) -> None:
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
         backend: str = BACKEND_OPTION,
+        executor: str = EXECUTOR_OPTION,
+        address: str | None = ADDRESS_OPTION,
     ) -> None:
         """Explain MODEL's predictions on SPLIT with METHOD and write ERASER results that
         ``rationalize evaluate`` scores."""
@@ -57,18 +67,23 @@ def register(app: typer.Typer) -> None:
         ds = load_dataset(data, splits=[split])  # a missing split fails here, before the model is loaded
         if k is None and not ds.mean_rationale_length(split) and ds.unloaded_ids:
             ds = load_dataset(data)  # the default k falls back on another split's human rationale length
+        runner = cli_executor(executor, address)
         clf = load_cli_model(model, ds, labels, query, backend)
         try:
             explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed, **extra)
         except (ValueError, TypeError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--method") from None
         tmp = out if not faithfulness else out.with_name(out.name + ".rationales.jsonl")
-        results = explain_dataset(explainer, ds, split, target=target, discretizer=discretizer, k=k, limit=limit,
-                                  out_path=tmp, progress=progress, t=threshold, span_length=span_length,
-                                  n_sentences=n_sentences)
-        if faithfulness:
-            from rationalize.engine import FaithfulnessEngine
+        try:
+            results = explain_dataset(explainer, ds, split, target=target, discretizer=discretizer, k=k, limit=limit,
+                                      out_path=tmp, progress=progress, t=threshold, span_length=span_length,
+                                      n_sentences=n_sentences, executor=runner)
+            if faithfulness:
+                from rationalize.engine import FaithfulnessEngine
 
-            results = FaithfulnessEngine(clf, progress=progress).run(ds, split, results, out_path=out)
-            tmp.unlink(missing_ok=True)
+                results = FaithfulnessEngine(clf, progress=progress, executor=runner).run(ds, split, results,
+                                                                                          out_path=out)
+                tmp.unlink(missing_ok=True)
+        finally:
+            getattr(runner, "shutdown", lambda: None)()
         typer.echo(f"{len(results)} explanations ({method}) -> {out}")

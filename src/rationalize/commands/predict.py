@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from rationalize.commands._model_options import BACKEND_OPTION, LABELS_OPTION, QUERY_OPTION, load_cli_model
+from rationalize.commands._model_options import (
+    ADDRESS_OPTION,
+    BACKEND_OPTION,
+    EXECUTOR_OPTION,
+    LABELS_OPTION,
+    QUERY_OPTION,
+    cli_executor,
+    load_cli_model,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +33,8 @@ def register(app: typer.Typer) -> None:
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
         backend: str = BACKEND_OPTION,
+        executor: str = EXECUTOR_OPTION,
+        address: str | None = ADDRESS_OPTION,
     ) -> None:
         """Predict SPLIT with MODEL (classifier or rationalizer) and write ERASER results."""
         from rationalize.data import load_dataset
@@ -35,14 +45,21 @@ def register(app: typer.Typer) -> None:
 
             torch.set_num_threads(threads)
         ds = load_dataset(data, splits=[split])  # a split it lacks fails here, before the model is loaded
+        runner = cli_executor(executor, address)
         clf = load_cli_model(model, ds, labels, query, backend)
         if not hasattr(clf, "predict_results"):
             raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
-        results = clf.predict_results(ds, split, batch_size=batch_size)
-        if faithfulness:
-            from rationalize.engine import FaithfulnessEngine
+        from rationalize.models.base import predict_dataset
 
-            results = FaithfulnessEngine(clf).run(ds, split, results)
+        try:
+            results = predict_dataset(clf, ds, split, batch_size=batch_size,
+                                      executor=runner if executor != "local" else None)
+            if faithfulness:
+                from rationalize.engine import FaithfulnessEngine
+
+                results = FaithfulnessEngine(clf, executor=runner).run(ds, split, results)
+        finally:
+            getattr(runner, "shutdown", lambda: None)()
         write_results(out, results)
         n_ok = sum(r.classification == ex.label for r, ex in zip(results, ds[split]))
         typer.echo(f"{len(results)} predictions -> {out} (accuracy {n_ok / max(1, len(results)):.4f})")

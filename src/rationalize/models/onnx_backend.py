@@ -132,6 +132,13 @@ class OnnxForward:
         self.quantized = quantized
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
+    def __getstate__(self) -> dict[str, Any]:  # a session does not pickle: Ray workers open their own
+        return {"path": self.path, "input_names": self.input_names, "quantized": self.quantized,
+                "threads": self.session.get_session_options().intra_op_num_threads}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], state["input_names"], state["threads"], state["quantized"])  # type: ignore[misc]
+
     @property
     def name(self) -> str:
         """``onnx`` or ``onnx-int8``."""

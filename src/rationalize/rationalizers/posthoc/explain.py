@@ -58,12 +58,26 @@ def to_result(dataset: Dataset, example: Example, scores: np.ndarray, probs: np.
     return Result(example.id, rats, labels[int(np.argmax(probs))], {lab: float(p) for lab, p in zip(labels, probs)})
 
 
+def explain_batch(explainer: Any, target: Any, inputs: list[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The probabilities and the attributions of one batch of inputs (for the predicted class unless
+    ``target`` is given): the unit of work :func:`explain_dataset` hands its executor."""
+    probs = explainer.model.predict_proba(inputs)
+    tgt = target if target is not None else [int(i) for i in probs.argmax(1)]
+    return probs, explainer.attribute(inputs, tgt)
+
+
 def explain_dataset(explainer: Any, dataset: Dataset, split: str, *, target: Any = None, discretizer: str = "top-k",
                     k: float | None = None, batch: int = 4, limit: int | None = None, out_path: str | Path | None = None,
-                    progress: bool = True, on_result: Callable[[Result], None] | None = None, **kw: Any) -> list[Result]:
+                    progress: bool = True, on_result: Callable[[Result], None] | None = None,
+                    executor: Any = None, **kw: Any) -> list[Result]:
     """Explain every example of ``split`` (the first ``limit``), ``batch`` examples per ``attribute`` call.
-    With ``out_path``, results are appended as they are made and a rerun skips annotations already written."""
+    With ``out_path``, results are appended as they are made and a rerun skips annotations already written.
+    ``executor`` (:mod:`rationalize.engine.executor`; default: this process) runs the batches: on Ray they
+    run in parallel and come back in order, so the file and the results are the local run's."""
+    from functools import partial
+
     from rationalize.data.jsonl import JsonlAppender
+    from rationalize.engine.executor import LocalExecutor
     from rationalize.progress import Progress
 
     examples = dataset[split][:limit] if limit else dataset[split]
@@ -80,13 +94,11 @@ def explain_dataset(explainer: Any, dataset: Dataset, split: str, *, target: Any
                 done[rec["annotation_id"]] = result_from_record(rec, Path(out_path), lineno)  # type: ignore[arg-type]
     todo = [ex for ex in examples if ex.id not in done]
     bar = Progress(len(todo), f"explain ({explainer.name})", "example", enabled=progress)
+    parts = [todo[s : s + batch] for s in range(0, len(todo), batch)]
+    work = (executor or LocalExecutor()).map(partial(explain_batch, explainer, target),
+                                             ([example_input(dataset, ex) for ex in part] for part in parts))
     try:
-        for s in range(0, len(todo), batch):
-            part = todo[s : s + batch]
-            inputs = [example_input(dataset, ex) for ex in part]
-            probs = model.predict_proba(inputs)
-            tgt = target if target is not None else [int(i) for i in probs.argmax(1)]
-            scores = explainer.attribute(inputs, tgt)
+        for part, (probs, scores) in zip(parts, work):
             for ex, sc, p in zip(part, scores, probs):
                 res = to_result(dataset, ex, sc, p, model.labels, discretizer, k, **kw)
                 done[ex.id] = res
