@@ -281,12 +281,16 @@ def extract_slots(text: str, labels: Sequence[str], methods: Sequence[str], ids:
         low = re.sub(pat, " method ", low)
     long_names = {n: m for m, names in METHOD_ALIASES.items() if m in methods for n in (m, *names) if len(n) >= 5}
     words = low.split()
-    for j, w in enumerate(words):
-        for cand in (w, " ".join(words[j : j + 2])):
-            hit = _fuzzy(cand, list(long_names), 0.85)
-            if hit and w != "method":
+    j = 0
+    while j < len(words):
+        w, step = words[j], 1
+        for cand, n in ((" ".join(words[j : j + 2]), 2), (w, 1)):
+            hit = _fuzzy(cand, list(long_names), 0.85) if w != "method" and (n == 1 or len(words) > j + 1) else None
+            if hit and (n == 1 or " " in hit):
                 s.methods.append((low.find(w), long_names[hit]))
+                step = n
                 break
+        j += step
     s.methods = list(dict.fromkeys(m for _, m in sorted(s.methods)))  # type: ignore[misc]
     # 6. labels (with the role the words before them give)
     vocab = _label_vocab(labels)
