@@ -427,7 +427,8 @@ def main() -> None:
     for r in rows:
         if r["intent"] == "followup" and r["context"]:
             ctx_op, gold_op = r["context"].split(" and ")[-1].split()[0], r["parse"].split(" and ")[-1].split()[0]
-            r["intent"] = "followup" if ctx_op == gold_op else gold_op
+            asks_why = r["question"].lower().startswith("why")  # "why?" asks for an attribution, whatever came before
+            r["intent"] = gold_op if asks_why or ctx_op != gold_op else "followup"
     OUT.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     n_test = sum(r["split"] == "test" for r in rows)
     print(json.dumps({"questions": len(rows), "train": len(rows) - n_test, "test": n_test, "path": str(OUT)}))

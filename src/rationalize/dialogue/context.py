@@ -4,10 +4,12 @@ Three rules, applied by :func:`resolve` to the program the parser built from the
 
 1. a *follow-up* ("and for id 12?", "what about attention?", "same for negative", "show me more") repeats
    the previous operation with what the question changes: its example, label, method(s) or count;
-   "more" doubles the previous count;
+   "more" doubles the previous count; a method named after an operation that takes none asks for that
+   method's attribution of the same example;
 2. an operation that explains one example, asked without naming one ("why?", "and the top words?"),
    uses the previous question's example (its ``id`` / ``position`` filters);
-3. a question that points back ("it", "this one", "that review") keeps the previous example too.
+3. ``show``, ``predict`` and ``likelihood`` asked without filters after a question about one example
+   ("how confident are you?") stay on that example, unless the question says "all" / "overall" / "every".
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ LABEL_FILTERS = ("gold", "pred")
 #: The count argument of each operation that has one (what "more" doubles and a bare number sets).
 COUNT_ARG = {"show": "n", "predict": "n", "mistakes": "sample", "keywords": "topk", "attribute": "topk",
              "important": "topk", "similar": "topk", "counterfactual": "edits"}
-#: Set operations that a pointing question ("what do you predict for it?") applies to the previous example.
+#: Set operations that, asked without filters right after a question about one example ("what do you predict?",
+#: "how confident are you?"), apply to that example, unless the question says it means the whole set.
+WHOLE = re.compile(r"\b(?:all|every|overall|whole|each|average|in general|total)\b", re.I)
 POINTING_OPS = ("show", "predict", "likelihood")
-POINTER = re.compile(r"\b(it|its|this|that|this one|that one|the same|same one|him|her|them)\b", re.I)
 
 
 class NoContextError(ValueError):
@@ -61,6 +64,9 @@ def resolve(program: Program, previous: Program | None, *, followup: bool = Fals
         if previous is None:
             raise NoContextError("this looks like a follow-up, but there is no previous question to follow")
         p = copy.deepcopy(previous)
+        if changed.get("method") and not ({"method", "methods"} & set(OPERATIONS[p.operation].args)):
+            # "what about lime?" after a question without a method: the words lime finds for that example
+            p = Program("attribute" if example_filters(p) else "important", {}, example_filters(p) or [])
         spec = OPERATIONS[p.operation]
         new_filters: list[Filter] = changed.get("filters", [])
         kinds = {f.kind for f in new_filters}
@@ -89,8 +95,8 @@ def resolve(program: Program, previous: Program | None, *, followup: bool = Fals
     if previous is None or example_filters(program):
         return program, ""
     spec = OPERATIONS[program.operation]
-    inherit = spec.scope == "example" or (program.operation in POINTING_OPS and bool(POINTER.search(question))
-                                          and not program.filters)
+    inherit = spec.scope == "example" or (program.operation in POINTING_OPS and not program.filters
+                                          and not WHOLE.search(question))
     if inherit and example_filters(previous):
         p = copy.deepcopy(program)
         p.filters = example_filters(previous) + p.filters
