@@ -2,7 +2,9 @@
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/dialogue_transcript.py movies|esnli [--out FILE]`` (needs
 ../shared/data). Movies: CNN over GloVe-50 trained on train (2 epochs), chat on test. e-SNLI (premise +
-hypothesis, no train split here): CNN trained on the first 6,000 val pairs, chat on test. Prints Markdown.
+hypothesis, no train split here): CNN trained on the first 6,000 val pairs, chat on test. FEVER (claim as the
+query, Wikipedia passage as the document, no train split here): CNN trained on the first 4,000 val claims, chat
+on the first 300 test claims. Prints Markdown.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ QUESTIONS = {
                "what if I remove the word monster from negR_900.txt?", "which reviews are similar to negR_900.txt?",
                "explain negR_900.txt in your own words", "compare attention, occlusion and integrated gradients",
                "show id negR_999999.txt", "what's the weather in Paris?"],
+    "fever": ["tell me about the data", "what is your accuracy?", "f1 per class", "show me the first example",
+              "what do you predict for it?", "why?", "does its rationale agree with the human one?",
+              "what would flip it?", "important words for refutes", "show 2 claims you got wrong",
+              "compare attention and occlusion", "which claims are similar to the first example?"],
     "esnli": ["tell me about the data", "what is your accuracy?", "show the first example",
               "what do you predict for it?", "how confident are you?", "why?", "give the extractive rationale",
               "most frequent words in contradiction examples", "important words for contradiction",
@@ -51,6 +57,12 @@ def main() -> None:
         ds = load_dataset(DATA / "movies")
         clf, _ = train_classifier(ds, "cnn", None, epochs=2, progress=False, vectors="glove50", hidden=64,
                                   val_limit=100)
+        split = "test"
+    elif args.dataset == "fever":
+        full = load_dataset(DATA / "fever")
+        ds = Dataset(full.name, {"train": full["val"][:4000], "val": full["val"][4000:4500], "test": full["test"][:300]},
+                     full.documents, full.labels, source=full.source)
+        clf, _ = train_classifier(ds, "cnn", None, epochs=3, progress=False, vectors="glove50", hidden=64)
         split = "test"
     else:
         full = load_dataset(f"esnli:{DATA / 'esnli'}")

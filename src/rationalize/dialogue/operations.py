@@ -361,7 +361,12 @@ class Workspace:
                 try:
                     from rationalize.models.sentence import SentenceEncoder
 
-                    vecs = SentenceEncoder(self.embedder, normalize=True).encode(texts)
+                    enc = SentenceEncoder(self.embedder, normalize=True)
+                    parts = []
+                    for s in range(0, len(texts), 64):
+                        parts.append(enc.encode(texts[s : s + 64]))
+                        self._report(min(s + 64, len(texts)), len(texts), "embedding the split")
+                    vecs = np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
                     self.vector_kind = f"{self.embedder} sentence embeddings"
                 except (ImportError, OSError, RationalizeError):
                     vecs = None
