@@ -77,7 +77,8 @@ def _cell(v: Any) -> str:
 class Answer:
     """What an operation returns: ``text`` (always), and optionally a ``table``, highlighted ``tokens``
     (``(token, score, highlighted)``), a ``diff`` (``(token, "=" | "-" | "+")``), ``suggestions``, and
-    ``data`` (the computed values, machine-readable: what tests compare with the library's own results)."""
+    ``data`` (the computed values, machine-readable: what tests compare with the library's own results) and a
+    ``figure`` (a Plotly figure dict, drawn by the viewer; the terminal shows the table instead)."""
 
     text: str
     table: Table | None = None
@@ -86,6 +87,7 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     error: bool = False
+    figure: dict[str, Any] | None = None
 
     def to_text(self) -> str:
         """Everything as plain text (the terminal)."""
@@ -104,7 +106,24 @@ class Answer:
         return {"text": self.text, "error": self.error, "suggestions": self.suggestions,
                 "table": None if self.table is None else {"columns": self.table.columns,
                                                           "rows": [[_json(v) for v in r] for r in self.table.rows]},
-                "tokens": self.tokens, "diff": self.diff, "data": _json(self.data)}
+                "tokens": self.tokens, "diff": self.diff, "data": _json(self.data), "figure": _json(self.figure)}
+
+
+def bar_figure(categories: Sequence[str], series: dict[str, Sequence[float]], title: str,
+               horizontal: bool = False) -> dict[str, Any]:
+    """A small Plotly bar chart (one trace per series) as a figure dict."""
+    data = []
+    for name, values in series.items():
+        trace: dict[str, Any] = {"type": "bar", "name": name}
+        vals = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
+        if horizontal:
+            trace.update(x=vals[::-1], y=list(categories)[::-1], orientation="h")
+        else:
+            trace.update(x=list(categories), y=vals)
+        data.append(trace)
+    layout = {"title": {"text": title, "font": {"size": 13}}, "height": 260, "barmode": "group",
+              "margin": {"l": 110 if horizontal else 40, "r": 10, "t": 30, "b": 40}, "showlegend": len(series) > 1}
+    return {"data": data, "layout": layout}
 
 
 def _json(v: Any) -> Any:
@@ -478,7 +497,8 @@ def op_likelihood(ws: Workspace, program: Program, idx: list[int]) -> Answer:
     rows = [[lab, float(v)] for lab, v in zip(ws.labels, mean)]
     what = f"id {ws.examples[idx[0]].id}" if len(idx) == 1 else f"the mean over {len(idx)} examples"
     return Answer(f"Class probabilities for {what}: {_probs_text(ws, mean)}.", Table(["label", "probability"], rows),
-                  data={"probabilities": dict(zip(ws.labels, mean.tolist()))})
+                  data={"probabilities": dict(zip(ws.labels, mean.tolist()))},
+                  figure=bar_figure(ws.labels, {"probability": mean.tolist()}, f"class probabilities, {what}"))
 
 
 def op_mistakes(ws: Workspace, program: Program, idx: list[int]) -> Answer:
@@ -565,8 +585,10 @@ def op_labels(ws: Workspace, program: Program, idx: list[int]) -> Answer:
         if source in ("both", "pred"):
             row.append(got.get(lab, 0))
         rows.append(row)
+    series = {name: [r[j + 1] for r in rows] for j, name in enumerate(cols[1:])}
     return Answer(f"Label distribution over {len(idx)} examples:", Table(cols, rows),
-                  data={"gold": dict(gold), "predicted": dict(got)})
+                  data={"gold": dict(gold), "predicted": dict(got)},
+                  figure=bar_figure(ws.labels, series, "label distribution"))
 
 
 def op_data(ws: Workspace, program: Program, idx: list[int]) -> Answer:
@@ -694,7 +716,9 @@ def op_important(ws: Workspace, program: Program, idx: list[int]) -> Answer:
     capped = f" (the first {len(use)} of {len(idx)})" if len(use) < len(idx) else ""
     return Answer(f"The most important words {towards} by {method}, mean attribution over {len(use)} "
                   f"examples{capped}:", Table(["word", "mean score", "occurrences"], rows),
-                  data={"words": [r[0] for r in rows], "method": method, "examples": [ws.examples[i].id for i in use]})
+                  data={"words": [r[0] for r in rows], "method": method, "examples": [ws.examples[i].id for i in use]},
+                  figure=bar_figure([r[0] for r in rows], {"mean attribution": [r[1] for r in rows]},
+                                    f"important words {towards}", horizontal=True))
 
 
 def op_rationale(ws: Workspace, program: Program, idx: list[int]) -> Answer:
@@ -771,7 +795,10 @@ def op_compare(ws: Workspace, program: Program, idx: list[int]) -> Answer:
     return Answer(f"Methods compared on {len(use)} examples{capped}: plausibility against the human rationales "
                   "and faithfulness (comprehensiveness: higher is better; sufficiency: lower is better).",
                   Table(["method", "token F1", "IOU F1", "AUPRC", "comprehensiveness", "sufficiency"], rows),
-                  data={"methods": data, "examples": [ws.examples[i].id for i in use]})
+                  data={"methods": data, "examples": [ws.examples[i].id for i in use]},
+                  figure=bar_figure(["token F1", "IOU F1", "AUPRC", "comprehensiveness", "sufficiency"],
+                                    {m: list(row.values())
+                                     for m, row in data.items()}, "methods compared"))
 
 
 def op_counterfactual(ws: Workspace, program: Program, idx: list[int]) -> Answer:

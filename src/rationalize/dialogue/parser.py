@@ -509,6 +509,10 @@ class IntentClassifier:
         return out
 
 
+#: Intent classifiers trained on the packaged question set in this process, by (encoder, split, methods, mtime).
+_TRAINED: dict[tuple, IntentClassifier] = {}
+
+
 @dataclass
 class Parse:
     """A parsed question: the ``program`` (None when not understood), the ``intent`` with its probability,
@@ -552,12 +556,19 @@ class Parser:
     @classmethod
     def train(cls, labels: Sequence[str], ids: Sequence[str] = (), *, encoder: str | None = "minilm",
               questions: Sequence[dict[str, Any]] | None = None, split: str = "train", **kw: Any) -> Parser:
-        """A parser whose intent classifier learns from the question set's ``split`` (default: the train part)."""
-        rows = list(questions) if questions is not None else load_questions(split=split)
+        """A parser whose intent classifier learns from the question set's ``split`` (default: the train part).
+        The classifier trained on the packaged question set is kept for the process: a second conversation
+        reuses it instead of training again."""
         methods = kw.pop("methods", None)
         probe = Parser(IntentClassifier(None), ["POS", "NEG"], methods=methods)
-        masked = [probe_slots(probe, r) for r in rows]
-        clf = IntentClassifier(encoder).fit(masked, [r["intent"] for r in rows], [r["question"] for r in rows])
+        key = (encoder, split, tuple(probe.methods), QUESTIONS_PATH.stat().st_mtime) if questions is None else None
+        clf = _TRAINED.get(key) if key is not None else None
+        if clf is None:
+            rows = list(questions) if questions is not None else load_questions(split=split)
+            masked = [probe_slots(probe, r) for r in rows]
+            clf = IntentClassifier(encoder).fit(masked, [r["intent"] for r in rows], [r["question"] for r in rows])
+            if key is not None:
+                _TRAINED[key] = clf
         return cls(clf, labels, ids, methods=probe.methods, **kw)
 
     def slots(self, question: str) -> Slots:

@@ -209,7 +209,8 @@ def create_app(state: ViewerState, conversation: Any = None) -> FastAPI:
                     return conversation.run(text) if program is not None else conversation.ask(text)
 
             reply = await run_in_threadpool(turn)
-            html = env.get_template("_chat_answer.html").render(reply=reply, answer=reply.answer)
+            html = env.get_template("_chat_answer.html").render(reply=reply, answer=reply.answer,
+                                                                uid=len(conversation.history))
             return JSONResponse(_no_nan({**reply.to_dict(), "html": html}))
 
     # -- static -------------------------------------------------------------------------------------

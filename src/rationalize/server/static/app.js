@@ -3,7 +3,7 @@
   "use strict";
   function drawPlots() {
     if (typeof Plotly === "undefined") { return; }
-    document.querySelectorAll("div.plot[data-figure]").forEach(function (div) {
+    document.querySelectorAll("div.plot[data-figure]:not([data-drawn])").forEach(function (div) {
       var src = document.getElementById(div.getAttribute("data-figure"));
       if (!src) { return; }
       var fig = JSON.parse(src.textContent);
@@ -68,6 +68,7 @@
             var ans = document.createElement("div");
             ans.innerHTML = res.j.html;
             turn.appendChild(ans);
+            drawPlots();
           }
           turn.setAttribute("data-state", "done");
           turn.scrollIntoView({block: "end"});
