@@ -88,6 +88,26 @@ def parser_scores(encoder: str | None, split: str = "test", base: Any = None) ->
             "parse_ms_p95": round(1000 * times[int(0.95 * (n - 1))], 2), "errors": errors}
 
 
+def llm_scores(spec: str, base: Any, limit: int) -> dict[str, Any]:
+    """The few-shot LLM parser alone (no intent classifier) on the first ``limit`` held-out questions without
+    context: exact-parse accuracy and seconds per question (a baseline, as TalkToModel's GPT-J few-shot)."""
+    from rationalize.dialogue.grammar import parse_program
+    from rationalize.dialogue.parser import LLMParser, extract_slots, load_questions
+    from rationalize.rationalizers.freetext.generators import load_generator
+
+    llm = LLMParser(load_generator(spec, chat=False))
+    rows = [r for r in load_questions(split="test") if not r.get("context") and r["parse"]][:limit]
+    exact, times = 0, []
+    for r in rows:
+        masked = extract_slots(r["question"], r["labels"], base.methods).masked
+        t = time.perf_counter()
+        got = llm.parse(r["question"], base.classifier.nearest_pairs(masked, llm.shots))
+        times.append(time.perf_counter() - t)
+        exact += got is not None and got.to_text() == parse_program(r["parse"]).to_text()
+    return {"generator": spec, "questions": len(rows), "exact_parse": round(exact / len(rows), 4),
+            "exact_parse_ci95": wilson(exact, len(rows)), "seconds_per_question": round(statistics.median(times), 2)}
+
+
 CACHED_QUESTIONS = [
     "what do you predict for the first example?", "how confident are you about the second example?",
     "what is your accuracy?", "f1 per class", "label distribution", "tell me about the data",
@@ -135,6 +155,8 @@ def main() -> None:
     ap.add_argument("--encoder", default="minilm", help="sentence encoder of the intent classifier, or 'none'")
     ap.add_argument("--data", default=None, help="dataset for the answer latency (default: synthetic)")
     ap.add_argument("--skip-answers", action="store_true")
+    ap.add_argument("--llm", default=None, help="also score the few-shot LLM parser with this generator (e.g. smollm2)")
+    ap.add_argument("--llm-limit", type=int, default=30, help="held-out questions the LLM parser is scored on")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     enc = None if args.encoder == "none" else args.encoder
@@ -146,6 +168,8 @@ def main() -> None:
     out: dict[str, Any] = {"command": "OMP_NUM_THREADS=1 python benchmarks/dialogue.py " + " ".join(sys.argv[1:]),
                            "parser": heldout, "parser_final": final,
                            "parser_on_train": {k: v for k, v in train.items() if k in ("questions", "exact_parse", "intent")}}
+    if args.llm:
+        out["llm_parser"] = llm_scores(args.llm, base, args.llm_limit)
     if not args.skip_answers:
         out["answers"] = answer_latency(args.data, enc)
     text = json.dumps(out, indent=2)

@@ -91,3 +91,33 @@ def test_heldout_accuracy_minilm():
         gold = parse_program(r["parse"]).to_text() if r["parse"] else ""
         exact += p.parse(r["question"], prev).text == gold
     assert exact / len(rows) >= 0.85
+
+
+class ProgramWriter:
+    """A stand-in generator that writes a fixed line after the few-shot prompt (and records the prompt)."""
+
+    name = "program-writer"
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self.prompts: list[str] = []
+
+    def generate(self, prompts, config=None, progress=False, prefixes=None):
+        from rationalize.rationalizers.freetext.generators import Generation
+
+        self.prompts += list(prompts)
+        return [[Generation(f" {self.line}\nQuestion: next", 5)] for _ in prompts]
+
+
+def test_llm_parser_for_questions_outside_the_classifier(tfidf_parser):
+    from rationalize.dialogue.parser import LLMParser
+
+    writer = ProgramWriter("filter gold NEG and mistakes sample 2")
+    p = Parser(tfidf_parser.classifier, ["NEG", "POS"], methods=tfidf_parser.methods, llm=LLMParser(writer))
+    r = p.parse("sad ones fumbled twice")
+    assert r.text == "filter gold NEG and mistakes sample 2" and "LLM" in r.note
+    prompt = writer.prompts[0]
+    assert prompt.rstrip().endswith("Program:") and prompt.count("Question:") == 9  # 8 shots + the question
+    bad = Parser(tfidf_parser.classifier, ["NEG", "POS"], methods=tfidf_parser.methods,
+                 llm=LLMParser(ProgramWriter("rm -rf / and show")))
+    assert bad.parse("sad ones fumbled twice").program is None  # invalid output never runs

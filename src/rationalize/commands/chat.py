@@ -21,6 +21,9 @@ def register(app: typer.Typer) -> None:
                                          "else val)."),
         generator: str | None = typer.Option(None, "--generator", help="Free-text generator for 'rationale' "
                                              "(an alias such as smollm2, a folder, or openai:MODEL@URL)."),
+        llm_parser: str | None = typer.Option(None, "--llm-parser", help="A generator (e.g. smollm2, or "
+                                              "openai:MODEL@URL) asked, few-shot, for questions the parser cannot "
+                                              "place; its output runs only if it is a valid program."),
         method: str = typer.Option("integrated-gradients", "--method", help="Default attribution method."),
         encoder: str = typer.Option("minilm", "--encoder", help="Sentence encoder of the parser and of 'similar' "
                                     "(minilm), or 'none' for TF-IDF."),
@@ -48,7 +51,7 @@ def register(app: typer.Typer) -> None:
             if total > 1:
                 typer.echo(f"  {what}: {done}/{total}", err=True)
 
-        conv = Conversation(ds, clf, split, generator=generator, method=method,
+        conv = Conversation(ds, clf, split, generator=generator, method=method, llm_parser=llm_parser,
                             encoder=None if encoder == "none" else encoder, max_examples=max_examples,
                             progress=progress)
         ws = conv.workspace

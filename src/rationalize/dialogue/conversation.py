@@ -59,12 +59,14 @@ class Conversation:
 
     ``generator`` (a free-text generator or a spec such as ``smollm2``) enables free-text ``rationale``;
     ``encoder`` is the sentence encoder of the intent classifier and of ``similar`` (``None``: TF-IDF);
-    ``parser`` reuses a trained :class:`Parser`'s intent classifier; other keywords go to the
+    ``parser`` reuses a trained :class:`Parser`'s intent classifier; ``llm_parser`` (a generator or spec) is
+    asked, few-shot, for the questions the parser cannot place (its output runs only if it is a valid
+    program); other keywords go to the
     :class:`~rationalize.dialogue.operations.Workspace` (``method``, ``method_params``, ``compare_methods``,
     ``max_examples``, ``seed``, ``progress``)."""
 
     def __init__(self, dataset: Dataset, model: Any, split: str | None = None, *, generator: Any = None,
-                 encoder: str | None = "minilm", parser: Parser | None = None,
+                 encoder: str | None = "minilm", parser: Parser | None = None, llm_parser: Any = None,
                  progress: Callable[[int, int, str], None] | None = None, **workspace: Any):
         if isinstance(model, str) or hasattr(model, "__fspath__"):
             from rationalize.models import load_model
@@ -79,10 +81,19 @@ class Conversation:
         self.workspace = Workspace(dataset, split, model, generator=generator, embedder=encoder, progress=progress,
                                    **workspace)
         ids = [ex.id for ex in self.workspace.examples]
+        llm = None
+        if llm_parser is not None:
+            from rationalize.dialogue.parser import LLMParser
+
+            if isinstance(llm_parser, str):
+                from rationalize.rationalizers.freetext.generators import load_generator
+
+                llm_parser = load_generator(llm_parser, chat=True)
+            llm = LLMParser(llm_parser)
         if parser is None:
-            parser = Parser.train(self.workspace.labels, ids, encoder=encoder)
+            parser = Parser.train(self.workspace.labels, ids, encoder=encoder, llm=llm)
         else:
-            parser = Parser(parser.classifier, self.workspace.labels, ids, methods=parser.methods)
+            parser = Parser(parser.classifier, self.workspace.labels, ids, methods=parser.methods, llm=llm)
         self.parser = parser
         self.state = DialogueState()
         self.history: list[Reply] = []

@@ -455,9 +455,12 @@ class IntentClassifier:
         parts.append(csr_matrix(np.stack([cue_vector(t) for t in texts]) * self.cue_weight))
         return hstack(parts).tocsr()
 
-    def fit(self, texts: Sequence[str], intents: Sequence[str], originals: Sequence[str] | None = None) -> IntentClassifier:
+    def fit(self, texts: Sequence[str], intents: Sequence[str], originals: Sequence[str] | None = None,
+            programs: Sequence[str] | None = None) -> IntentClassifier:
         """Train on masked questions and their intents; ``originals`` (the unmasked questions) are kept as
-        the suggestions shown for a question that cannot be parsed."""
+        the suggestions shown for a question that cannot be parsed, ``programs`` (their gold programs, ""
+        for none) as the LLM parser's few-shot examples."""
+        self.train_programs_ = list(programs) if programs is not None else [""] * len(texts)
         from sklearn.linear_model import LogisticRegression
 
         self.embedder_ = None
@@ -493,6 +496,18 @@ class IntentClassifier:
         num = B @ a
         den = np.sqrt(np.asarray(B.multiply(B).sum(1)).ravel()) * max(np.linalg.norm(a), 1e-12)
         return num / np.maximum(den, 1e-12)
+
+    def nearest_pairs(self, text: str, n: int = 8) -> list[tuple[str, str]]:
+        """The ``n`` training questions closest to a masked question with their gold programs (the LLM
+        parser's few-shot examples); only rows with a program and no context."""
+        sims = self._cosines(self._features([text]))
+        out = []
+        for j in np.argsort(-sims):
+            if self.train_programs_[j]:
+                out.append((self.train_texts_[j], self.train_programs_[j]))
+            if len(out) == n:
+                break
+        return out
 
     def nearest(self, text: str, n: int = 3) -> list[str]:
         """The ``n`` training questions closest to a masked question (distinct intents first)."""
@@ -541,7 +556,8 @@ class Parser:
     probability, the cosine to the nearest training question)."""
 
     def __init__(self, classifier: IntentClassifier, labels: Sequence[str], ids: Sequence[str] = (),
-                 methods: Sequence[str] | None = None, min_confidence: float = 0.15, min_similarity: float = 0.15):
+                 methods: Sequence[str] | None = None, min_confidence: float = 0.15, min_similarity: float = 0.15,
+                 llm: LLMParser | None = None):
         if methods is None:
             from rationalize import available_rationalizers
 
@@ -552,6 +568,7 @@ class Parser:
         self.methods = list(methods)
         self.min_confidence = min_confidence
         self.min_similarity = min_similarity
+        self.llm = llm
 
     @classmethod
     def train(cls, labels: Sequence[str], ids: Sequence[str] = (), *, encoder: str | None = "minilm",
@@ -566,7 +583,8 @@ class Parser:
         if clf is None:
             rows = list(questions) if questions is not None else load_questions(split=split)
             masked = [probe_slots(probe, r) for r in rows]
-            clf = IntentClassifier(encoder).fit(masked, [r["intent"] for r in rows], [r["question"] for r in rows])
+            clf = IntentClassifier(encoder).fit(masked, [r["intent"] for r in rows], [r["question"] for r in rows],
+                                                [r["parse"] if not r.get("context") else "" for r in rows])
             if key is not None:
                 _TRAINED[key] = clf
         return cls(clf, labels, ids, methods=probe.methods, **kw)
@@ -589,6 +607,12 @@ class Parser:
         s = self.slots(text)
         intent, prob, sim = self.classifier.predict(s.masked) if s.masked else (UNKNOWN, 0.0, 0.0)
         if intent == UNKNOWN or prob < self.min_confidence or sim < self.min_similarity:
+            if self.llm is not None:
+                shots = self.classifier.nearest_pairs(s.masked or text, self.llm.shots)
+                program = self.llm.parse(text, shots)
+                if program is not None:
+                    return Parse(question, program, program.operation, prob, s, note="parsed by the LLM parser",
+                                 seconds=time.perf_counter() - t0)
             return Parse(question, None, UNKNOWN, prob, s,
                          message="I did not understand the question. Questions I can answer look like these:",
                          suggestions=self.classifier.nearest(s.masked or text), seconds=time.perf_counter() - t0)
@@ -607,6 +631,43 @@ class Parser:
             return Parse(question, None, intent, prob, s, message=str(exc),
                          suggestions=self.classifier.nearest(s.masked), seconds=time.perf_counter() - t0)
         return Parse(question, program, intent, prob, s, note=note, seconds=time.perf_counter() - t0)
+
+
+class LLMParser:
+    """The optional parser for questions outside what the intent classifier knows: a generator of
+    :mod:`rationalize.rationalizers.freetext.generators` (a local model such as ``smollm2`` or an
+    OpenAI-compatible endpoint) is prompted with the grammar's operations and the training questions nearest
+    to the question (question -> program pairs, few-shot, as TalkToModel's GPT-J baseline), and the first
+    line it writes is read as a program. Output that is not a valid program is ignored (the question stays
+    unparsed), so the LLM can never run anything outside the grammar."""
+
+    def __init__(self, generator: Any, shots: int = 8, max_new_tokens: int = 40):
+        self.generator = generator
+        self.shots = shots
+        self.max_new_tokens = max_new_tokens
+
+    def prompt(self, question: str, examples: Sequence[tuple[str, str]]) -> str:
+        """The few-shot prompt: the operations, then ``examples`` as ``Question:`` / ``Program:`` pairs."""
+        ops = "; ".join(f"{s.name} ({s.description})" for s in OPERATIONS.values())
+        lines = ["Translate each question into a program. Programs are clauses joined by 'and': filters "
+                 "(filter id X, filter gold LABEL, filter pred LABEL, filter correct, filter incorrect, filter "
+                 f"contains WORD, filter length < N) and one operation: {ops}.", ""]
+        for q, prog in examples:
+            lines += [f"Question: {q}", f"Program: {prog}", ""]
+        lines += [f"Question: {question}", "Program:"]
+        return "\n".join(lines)
+
+    def parse(self, question: str, examples: Sequence[tuple[str, str]]) -> Program | None:
+        """The program the generator writes for ``question``, or None when it writes no valid program."""
+        from rationalize.rationalizers.freetext.generators import GenerationConfig
+
+        cfg = GenerationConfig(max_new_tokens=self.max_new_tokens, batch_size=1)
+        out = self.generator.generate([self.prompt(question, examples[: self.shots])], cfg)[0][0].text
+        line = out.strip().splitlines()[0].strip() if out.strip() else ""
+        try:
+            return parse_program(line)
+        except ValueError:
+            return None
 
 
 def probe_slots(parser: Parser, row: dict[str, Any]) -> str:
