@@ -532,6 +532,9 @@ def op_score(ws: Workspace, program: Program, idx: list[int]) -> Answer:
     split = program.arg("split")
     if split is not None:
         split = {"dev": "val", "validation": "val"}.get(split, split)
+    if split == ws.split:
+        split = None  # the conversation's own split: the filters apply
+    if split is not None:
         if split not in ws.dataset.splits:
             raise DialogueError(f"split {split!r} is not loaded; the loaded splits are {', '.join(ws.dataset.splits)}",
                                 [f"score on {s}" for s in ws.dataset.splits])
