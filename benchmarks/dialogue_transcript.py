@@ -72,8 +72,8 @@ def main() -> None:
         split = "test"
     train_s = time.perf_counter() - t0
     conv = Conversation(ds, clf, split, max_examples=10, compare_methods=("attention", "occlusion"))
-    lines = [f"<!-- {args.dataset}: classifier trained in {train_s:.0f} s; `python benchmarks/dialogue_transcript.py "
-             f"{args.dataset}` -->", "```text"]
+    head = f"<!-- {args.dataset}: classifier trained in {train_s:.0f} s; `python benchmarks/dialogue_transcript.py {args.dataset}` -->"
+    lines = [head, "```text"]
     for q in QUESTIONS[args.dataset]:
         r = conv.ask(q)
         text = r.to_text()

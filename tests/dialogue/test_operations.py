@@ -74,7 +74,7 @@ def test_compare_is_engine_plus_evaluate(conversation, dialogue_data):
     import rationalize
     from rationalize.engine.faithfulness import FaithfulnessEngine
 
-    ds, clf = dialogue_data
+    _, clf = dialogue_data
     r = conversation.run("compare methods attention,occlusion")
     ws = conversation.workspace
     idx = list(range(ws.max_examples))

@@ -28,7 +28,7 @@ COUNT_ARG = {"show": "n", "predict": "n", "mistakes": "sample", "keywords": "top
              "important": "topk", "similar": "topk", "counterfactual": "edits"}
 #: Set operations that, asked without filters right after a question about one example ("what do you predict?",
 #: "how confident are you?"), apply to that example, unless the question says it means the whole set.
-WHOLE = re.compile(r"\b(?:all|every|overall|whole|each|average|in general|total)\b", re.I)
+WHOLE = re.compile(r"\b(?:all|every|overall|whole|each|average|in general|total)\b", re.IGNORECASE)
 POINTING_OPS = ("show", "predict", "likelihood")
 
 

@@ -73,52 +73,52 @@ ORDINALS = {w: i + 1 for i, w in enumerate(
 ID_CUES = (r"ids?|examples?|instances?|items?|reviews?|docs?|documents?|records?|datapoints?|data\s+points?|"
            r"points?|cases?|claims?|pairs?|rows?|entry|entries|number|no\.?|nr\.?|num")
 ID_RE = re.compile(rf"\b(?:{ID_CUES})\s*(?:id|number|no\.?|nr\.?|#)?\s*[:#=]?\s*([A-Za-z]*[_\-]?\d[\w\-]*(?:\.txt)?)\b",
-                   re.I)
+                   re.IGNORECASE)
 HASH_RE = re.compile(r"#\s*([A-Za-z]*[_\-]?\d[\w\-]*(?:\.txt)?)")
 SHAPED_ID_RE = re.compile(r"\b([A-Za-z]+_[A-Za-z]*\d+(?:\.txt)?|[A-Za-z]+R_\d+\.txt)\b")
 POSITION_RE = re.compile(r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b(?!\s+(?:\d+|"
-                         + "|".join(NUMBER_WORDS) + r")\b)", re.I)
-POSITION_NUM_RE = re.compile(r"\bposition\s*(?:#|no\.?)?\s*(\d+)\b", re.I)
+                         + "|".join(NUMBER_WORDS) + r")\b)", re.IGNORECASE)
+POSITION_NUM_RE = re.compile(r"\bposition\s*(?:#|no\.?)?\s*(\d+)\b", re.IGNORECASE)
 LENGTH_RE = re.compile(r"\b(longer than|more than|over|above|greater than|at least|shorter than|less than|fewer than|"
-                       r"under|below|at most|no more than)\s+(\d+)\s*(?:words?|tokens?)\b", re.I)
+                       r"under|below|at most|no more than)\s+(\d+)\s*(?:words?|tokens?)\b", re.IGNORECASE)
 LENGTH_OPS = {"longer than": ">", "more than": ">", "over": ">", "above": ">", "greater than": ">", "at least": ">=",
               "shorter than": "<", "less than": "<", "fewer than": "<", "under": "<", "below": "<", "at most": "<=",
               "no more than": "<="}
 QUOTE_RE = re.compile(r"\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|(?<![\w])'([^']+)'(?![\w])")
 SPLIT_RE = re.compile(r"\b(?:on|in|for|over)\s+(?:the\s+)?(train|training|val|validation|dev|development|test|testing)"
-                      r"\b(?:\s+(?:split|set|data|part))?", re.I)
+                      r"\b(?:\s+(?:split|set|data|part))?", re.IGNORECASE)
 SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "validation": "val", "dev": "val",
                "development": "val", "test": "test", "testing": "test"}
 METRICS = {"accuracy": "accuracy", "accurate": "accuracy", "acc": "accuracy", "f1": "f1", "f-1": "f1",
            "fscore": "f1", "f-score": "f1", "f-measure": "f1", "precision": "precision", "recall": "recall"}
 PERCLASS_RE = re.compile(r"\bper[- ]?(?:class|label|category)\b|\b(?:each|every|by|individual)\s+(?:class|label|category)"
-                         r"|\bclass[- ]?wise\b|\bbreak\s*down\b|\bbreakdown\b|\bfor each of the (?:classes|labels)\b", re.I)
+                         r"|\bclass[- ]?wise\b|\bbreak\s*down\b|\bbreakdown\b|\bfor each of the (?:classes|labels)\b", re.IGNORECASE)
 INCORRECT_RE = re.compile(r"\b(?:incorrectly|wrongly|misclassified|mis-classified|mispredicted|errors?|mistakes?|"
                           r"misclassifications?|(?:got|get|gets|getting|were|was|are|is)\s+(?:\w+\s+)?wrong|"
                           r"(?:incorrect|wrong|failed)\s+(?:ones?|examples?|predictions?|cases?|reviews?|items?|"
-                          r"instances?))\b", re.I)
+                          r"instances?))\b", re.IGNORECASE)
 CORRECT_RE = re.compile(r"\b(?:correctly|(?:got|get|gets|getting)\s+(?:\w+\s+)?right|(?:correct|right|successful)\s+"
-                        r"(?:ones?|examples?|predictions?|cases?|reviews?|items?|instances?))\b", re.I)
+                        r"(?:ones?|examples?|predictions?|cases?|reviews?|items?|instances?))\b", re.IGNORECASE)
 CONTAINS_RE = re.compile(r"\b(?:(?:contain(?:s|ing)?|mention(?:s|ing)?)\s+(?:the\s+)?(?:(?:word|term|phrase|token)\s+)?|"
                          r"(?:includ(?:e|es|ing)|with|having|has|use|uses|using)\s+(?:the\s+)?(?:word|term|phrase|token)\s+)"
-                         r"([\w\-']+)", re.I)
+                         r"([\w\-']+)", re.IGNORECASE)
 REMOVE_RE = re.compile(r"\b(?:remove|removed|delete|deleted|drop|dropped|take out|without|strip|cut|omit|omitted|"
                        r"(?:did not|didn't|does not|doesn't) (?:contain|have|include|say|use))\s+(?:the\s+)?"
-                       r"(?:word\s+|term\s+|token\s+)?([\w\-']+)", re.I)
+                       r"(?:word\s+|term\s+|token\s+)?([\w\-']+)", re.IGNORECASE)
 REPLACE_RE = re.compile(r"\b(?:replace|replaced|swap|swapped|change|changed|substitute|substituted|turn|turned)\s+"
                         r"(?:the\s+)?(?:word\s+)?([\w\-']+)\s+(?:with|by|to|into|for)\s+(?:the\s+)?(?:word\s+)?([\w\-']+)",
-                        re.I)
-MORE_RE = re.compile(r"\b(?:more|another|others|next|further|additional|keep going|continue)\b", re.I)
-LEAST_RE = re.compile(r"\b(?:least|rarest|rare|fewest|infrequent|uncommon|less frequent|less common)\b", re.I)
-SENTENCE_RE = re.compile(r"\bsentences?\b", re.I)
+                        re.IGNORECASE)
+MORE_RE = re.compile(r"\b(?:more|another|others|next|further|additional|keep going|continue)\b", re.IGNORECASE)
+LEAST_RE = re.compile(r"\b(?:least|rarest|rare|fewest|infrequent|uncommon|less frequent|less common)\b", re.IGNORECASE)
+SENTENCE_RE = re.compile(r"\bsentences?\b", re.IGNORECASE)
 GENERATOR_RE = re.compile(r"\b(?:free[- ]?text|in (?:your own |plain |natural )?(?:words|language|english)|natural "
-                          r"language|generat\w*|write|written|own words|verbal(?:ly)?|textual)\b", re.I)
-EXTRACTIVE_RE = re.compile(r"\b(?:extractive|extracted|extract|highlight\w*|evidence span|spans?)\b", re.I)
-PRED_CUE = re.compile(r"\b(?:predict\w*|classif\w*|label(?:l)?ed|model|you|thinks?|said|says|called|assigned|as)\W*$", re.I)
+                          r"language|generat\w*|write|written|own words|verbal(?:ly)?|textual)\b", re.IGNORECASE)
+EXTRACTIVE_RE = re.compile(r"\b(?:extractive|extracted|extract|highlight\w*|evidence span|spans?)\b", re.IGNORECASE)
+PRED_CUE = re.compile(r"\b(?:predict\w*|classif\w*|label(?:l)?ed|model|you|thinks?|said|says|called|assigned|as)\W*$", re.IGNORECASE)
 GOLD_CUE = re.compile(r"\b(?:gold|true|truly|actual(?:ly)?|real(?:ly)?|annotated|human|ground[- ]truth|correct label|"
-                      r"are|is)\W*$", re.I)
-LABEL_SOURCE_PRED = re.compile(r"\b(?:predict\w*|model'?s|your|you)\b", re.I)
-LABEL_SOURCE_GOLD = re.compile(r"\b(?:gold|true|actual|annotat\w*|human|real|ground)\b", re.I)
+                      r"are|is)\W*$", re.IGNORECASE)
+LABEL_SOURCE_PRED = re.compile(r"\b(?:predict\w*|model'?s|your|you)\b", re.IGNORECASE)
+LABEL_SOURCE_GOLD = re.compile(r"\b(?:gold|true|actual|annotat\w*|human|real|ground)\b", re.IGNORECASE)
 
 
 #: Lexical cues of each operation, read off its meaning (the grammar's descriptions): one binary feature each
@@ -156,7 +156,7 @@ CUES: dict[str, str] = {
     "self": r"\b(?:who (?:are|r) (?:you|u)|which model|what model|modle|architecture|yourself|model info|"
             r"what (?:are|r) (?:you|u)|kind of model)\b",
 }
-_CUES = {op: re.compile(rx, re.I) for op, rx in CUES.items()}
+_CUES = {op: re.compile(rx, re.IGNORECASE) for op, rx in CUES.items()}
 
 
 def cue_vector(text: str) -> np.ndarray:
@@ -348,7 +348,7 @@ def _is_count_context(text: str, m: re.Match[str]) -> bool:
 
 
 def _unquote(word: str, quotes: list[str]) -> str:
-    m = re.fullmatch(r"QUOTE(\d+)", word, re.I)
+    m = re.fullmatch(r"QUOTE(\d+)", word, re.IGNORECASE)
     return quotes[int(m.group(1))] if m else word
 
 
@@ -649,9 +649,10 @@ class LLMParser:
     def prompt(self, question: str, examples: Sequence[tuple[str, str]]) -> str:
         """The few-shot prompt: the operations, then ``examples`` as ``Question:`` / ``Program:`` pairs."""
         ops = "; ".join(f"{s.name} ({s.description})" for s in OPERATIONS.values())
-        lines = ["Translate each question into a program. Programs are clauses joined by 'and': filters "
-                 "(filter id X, filter gold LABEL, filter pred LABEL, filter correct, filter incorrect, filter "
-                 f"contains WORD, filter length < N) and one operation: {ops}.", ""]
+        head = ("Translate each question into a program. Programs are clauses joined by 'and': filters "
+                "(filter id X, filter gold LABEL, filter pred LABEL, filter correct, filter incorrect, filter "
+                f"contains WORD, filter length < N) and one operation: {ops}.")
+        lines = [head, ""]
         for q, prog in examples:
             lines += [f"Question: {q}", f"Program: {prog}", ""]
         lines += [f"Question: {question}", "Program:"]
