@@ -16,6 +16,12 @@ def register(app: typer.Typer) -> None:
         split: str = typer.Option(..., "--split", help="Split the results belong to (e.g. val, test)."),
         port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; the default keeps it local."),
+        model: Path | None = typer.Option(None, "--model", help="A saved classifier folder: adds the chat page, "
+                                          "a dialogue with the model about this split (see docs/dialogue.md)."),
+        generator: str | None = typer.Option(None, "--generator", help="Chat only: free-text generator for "
+                                             "'rationale' (e.g. smollm2)."),
+        encoder: str = typer.Option("minilm", "--chat-encoder", help="Chat only: sentence encoder of the parser "
+                                    "(minilm) or 'none' for TF-IDF."),
     ) -> None:
         """Browse examples with highlighted rationales, filter by metrics, compare files, see summary plots."""
         import time
@@ -31,6 +37,14 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"loaded {ds.name}/{split} ({len(state.examples)} examples) and {len(state.runs)} results "
                    f"file(s) in {time.perf_counter() - t0:.1f}s; the score table is computed in the background")
         state.score_in_background()
+        conversation = None
+        if model is not None:
+            from rationalize.dialogue import Conversation
+            from rationalize.models import load_model
+
+            conversation = Conversation(ds, load_model(model, ds), split, generator=generator,
+                                        encoder=None if encoder == "none" else encoder)
+            typer.echo("chat page at /chat")
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(f"warning: serving on {host}: anyone who can reach this address can read the data", err=True)
         if port == 0:  # pick a free port now, so that the printed address is the real one
@@ -40,4 +54,4 @@ def register(app: typer.Typer) -> None:
                 sock.bind((host, 0))
                 port = sock.getsockname()[1]
         typer.echo(f"viewer at http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl+C to stop)")
-        uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(state, conversation), host=host, port=port, log_level="warning")

@@ -123,28 +123,13 @@ class MiniLMSimulator(TfidfSimulator):
         super().__init__(seed, C)
         self.model = model
         self.batch_size = batch_size
-        self._cache: dict[str, np.ndarray] = {}
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+        from rationalize.models.sentence import SentenceEncoder
 
-        from rationalize.models.hub import hf_load
-
-        if not hasattr(self, "_enc"):
-            self._tok = hf_load(AutoTokenizer, self.model)
-            self._enc = hf_load(AutoModel, self.model).eval()
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        for i in range(0, len(todo), self.batch_size):
-            chunk = todo[i : i + self.batch_size]
-            enc = self._tok(chunk, padding=True, truncation=True, max_length=128, return_tensors="pt")
-            with torch.no_grad():
-                h = self._enc(**enc).last_hidden_state
-            m = enc["attention_mask"].unsqueeze(-1).float()
-            vecs = ((h * m).sum(1) / m.sum(1).clamp(min=1)).numpy()
-            for t, v in zip(chunk, vecs):
-                self._cache[t] = v
-        return np.stack([self._cache[t] for t in texts])
+        if not hasattr(self, "_encoder"):
+            self._encoder = SentenceEncoder(self.model, batch_size=self.batch_size)
+        return self._encoder.encode(texts)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> MiniLMSimulator:
         """Train the logistic regression on the texts' sentence embeddings; returns self."""

@@ -137,6 +137,12 @@ def _label_key(name: str) -> str:
     return _ALIAS_KEY.get(norm, norm)
 
 
+def same_label(a: str, b: str) -> bool:
+    """Whether two spellings name the same label (case, spaces / hyphens and :data:`LABEL_ALIASES` ignored:
+    ``positive`` = ``POS``); what :func:`match_labels` compares, for one pair."""
+    return _normalize(a) == _normalize(b) or _label_key(a) == _label_key(b)
+
+
 def is_generic_label(name: str, index: int) -> bool:
     """True for the name ``transformers`` gives output ``index`` when nobody named it (``LABEL_<index>``)."""
     m = _GENERIC.fullmatch(_normalize(name))

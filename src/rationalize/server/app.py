@@ -20,6 +20,7 @@ from rationalize.server.state import ViewerState
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 MAX_QUERY_LENGTH = 200
+MAX_CHAT_LENGTH = 2000
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -40,10 +41,11 @@ def _static_files() -> dict[str, tuple[str, str]]:
     }
 
 
-def create_app(state: ViewerState) -> FastAPI:
-    """The viewer for one :class:`ViewerState` (build it with ``ViewerState.from_paths``)."""
+def create_app(state: ViewerState, conversation: Any = None) -> FastAPI:
+    """The viewer for one :class:`ViewerState` (build it with ``ViewerState.from_paths``); with a
+    :class:`~rationalize.dialogue.Conversation` it also serves the chat page (``/chat``, ``POST /api/chat``)."""
     from rationalize.server.plots import plotly_js, summary_figures
-    from rationalize.server.render import example_context, score_rows
+    from rationalize.server.render import HEADLINE, example_context, headline_rows, score_rows
     from rationalize.server.templating import environment, static_text
 
     app = FastAPI(title="rationalize viewer", docs_url=None, redoc_url=None, openapi_url=None)
@@ -53,6 +55,7 @@ def create_app(state: ViewerState) -> FastAPI:
     def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("inline_assets", False)
         context.setdefault("state", state)
+        context.setdefault("chat", conversation is not None)
         html = env.get_template(template).render(**context)
         return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP,
                                                                 "X-Content-Type-Options": "nosniff",
@@ -166,7 +169,49 @@ def create_app(state: ViewerState) -> FastAPI:
         if "figures" not in cache:
             cache["figures"] = summary_figures(state)
             cache["scores"] = score_rows([r.scores for r in state.runs])
-        return page("summary.html", title="Summary", figures=cache["figures"], score_rows=cache["scores"])
+            cache["headline"] = headline_rows([r.scores for r in state.runs])
+        return page("summary.html", title="Summary", figures=cache["figures"], score_rows=cache["scores"],
+                    headline=cache["headline"], headline_titles=[t for t, _ in HEADLINE])
+
+    # -- chat ---------------------------------------------------------------------------------------
+    if conversation is not None:
+        import threading
+
+        lock = threading.Lock()  # one conversation, one turn at a time
+
+        @app.get("/chat", response_class=HTMLResponse)
+        def chat_page(request: Request) -> HTMLResponse:
+            for name in request.query_params:
+                raise BadParameter(name, "is not a parameter of this page")
+            return page("chat.html", title="Chat", suggestions=conversation.suggestions()[:8],
+                        workspace=conversation.workspace)
+
+        @app.post("/api/chat")
+        async def chat_api(request: Request) -> JSONResponse:
+            """One turn: ``{"question": text}`` (or ``{"program": text}``, an edited parse) -> the reply as
+            JSON, with ``html``: the answer rendered by the template (everything escaped)."""
+            try:
+                body = await request.json()
+            except ValueError:
+                raise HTTPException(400, "the body must be JSON: {\"question\": \"...\"}") from None
+            if not isinstance(body, dict):
+                raise HTTPException(400, "the body must be a JSON object")
+            question, program = body.get("question"), body.get("program")
+            text = program if program is not None else question
+            if not isinstance(text, str) or not text.strip():
+                raise HTTPException(400, "give a non-empty 'question' (or 'program') string")
+            if len(text) > MAX_CHAT_LENGTH:
+                raise HTTPException(400, f"the question is longer than {MAX_CHAT_LENGTH} characters")
+            from starlette.concurrency import run_in_threadpool
+
+            def turn() -> Any:
+                with lock:
+                    return conversation.run(text) if program is not None else conversation.ask(text)
+
+            reply = await run_in_threadpool(turn)
+            html = env.get_template("_chat_answer.html").render(reply=reply, answer=reply.answer,
+                                                                uid=len(conversation.history))
+            return JSONResponse(_no_nan({**reply.to_dict(), "html": html}))
 
     # -- static -------------------------------------------------------------------------------------
     @app.get("/static/{name}")

@@ -189,6 +189,31 @@ def score_rows(score_dicts: Sequence[dict[str, Any]]) -> list[tuple[str, str, li
     return rows
 
 
+#: The headline columns of the summary page: (title, path into the ``evaluate`` score dict).
+HEADLINE: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    ("task macro-F1", ("classification_scores", "prf", "macro avg", "f1-score")),
+    ("token F1", ("token_prf", "instance_macro", "f1")),
+    ("IOU F1", ("iou_scores", 0, "macro", "f1")),
+    ("AUPRC", ("token_soft_metrics", "auprc")),
+    ("comprehensiveness", ("classification_scores", "comprehensiveness")),
+    ("sufficiency", ("classification_scores", "sufficiency")),
+)
+
+
+def _dig(d: Any, path: Sequence[Any]) -> Any:
+    for key in path:
+        try:
+            d = d[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return d
+
+
+def headline_rows(score_dicts: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """One row per results file of the :data:`HEADLINE` scores (``None`` where a file has no such score)."""
+    return [[_dig(scores, path) for _, path in HEADLINE] for scores in score_dicts]
+
+
 def example_context(state: Any, i: int) -> dict[str, Any]:
     """What the example block shows for example ``i`` of the split (viewer page and report sample):
     the example, each file's result, row and metrics, the union of metric names, the highlighted docs."""
