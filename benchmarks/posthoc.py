@@ -113,6 +113,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--venv", default=str(ROOT / "runs" / "ferret-venv"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--backend", default="torch", help="our forward backend: torch or onnx (ferret runs torch)")
     ap.add_argument("--ferret-timeout", type=float, default=1800, help="seconds before ferret's worker is stopped")
     args = ap.parse_args()
     import torch
@@ -129,12 +130,17 @@ def main() -> None:
     model_dir = ROOT / "runs" / "bench-minilm-random-head"
     model = prepare_model(model_dir, args.seed)
     methods = args.methods.split(",")
+    if args.backend != "torch":
+        from rationalize.models.onnx_backend import set_backend
+
+        set_backend(model, args.backend, threads=args.threads)
     # ferret's saliency is Captum's (absolute gradient) summed over embedding dimensions: reduce="sum"
     params = {"saliency": {"reduce": "sum"}, "integrated-gradients": {"n_steps": 20, "method": "gausslegendre"},
               "lime": {"n_samples": 200}}
 
     report: dict = {"device": "cpu", "threads": args.threads, "examples": len(inputs), "words_per_example": args.words,
-                    "batch_size": args.batch_size,
+                    "batch_size": args.batch_size, "our_backend": args.backend,
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
                     "model": "minilm + seeded random head", "methods": {}}
     ours = {}
     for m in methods:

@@ -168,3 +168,8 @@ def test_python_snippet_gives_the_cli_scores(tour: Tour, monkeypatch: pytest.Mon
     exec(compile(snippet, str(README), "exec"), namespace)  # noqa: S102 -- the README's own snippet
     cli = json.loads((tour.folder / scores_file).read_text(encoding="utf-8"))
     assert _same(json.loads(json.dumps(namespace["scores"])), cli)
+    # the rationalizer lines: one result per test example, and one for the raw input, with provenance
+    ds, raw = namespace["ds"], namespace["raw"]
+    assert [r.annotation_id for r in namespace["results"]] == [ex.id for ex in ds["test"]]
+    assert len(raw) == 1 and raw[0].annotation_id == "input-0" and raw[0].classification in ds.labels
+    assert raw[0].extra["provenance"]["method"] == "integrated-gradients"
