@@ -115,10 +115,10 @@ def test_cli_no_progress_prints_the_epoch_lines(tmp_path, capsys, monkeypatch):
 
     from tests.cli_run import run_main
 
-    monkeypatch.setattr(logging.getLogger("rationalize"), "handlers", [])  # main() installs its stderr handler
     run = run_main(["train", "classifier", "--data", "synthetic:train=40,val=10,test=5", "--encoder", "cnn",
                     "--vectors", "none", "--hidden", "8", "--epochs", "2", "--patience", "2", "--train-limit", "16",
                     "--no-progress", "--out", str(tmp_path / "m")], capsys, monkeypatch)
     assert run.code == 0, run.err
     epochs = [line for line in run.err.splitlines() if line.startswith("epoch ")]
     assert [re.match(r"epoch (\d)/2: loss=\S+ .*\(\d+\.\ds\)$", line).group(1) for line in epochs] == ["1", "2"], run.err
+    assert not logging.getLogger("rationalize").handlers  # the command's handler went with it

@@ -8,6 +8,8 @@ discovered at start-up. Heavy imports happen inside the commands, so ``rationali
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 import importlib
 import pkgutil
 
@@ -70,17 +72,28 @@ def _quiet_hugging_face_bars() -> None:
         hf_logging.disable_progress_bar()
 
 
-def _log_to_stderr() -> None:
-    """Show the library's INFO lines (one per training epoch under ``--no-progress``, the vocabulary
-    coverage) and warnings on stderr, as plain lines."""
+@contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """While a command runs, show the library's INFO lines (one per training epoch under ``--no-progress``,
+    the vocabulary coverage) and warnings on stderr, as plain lines; a logger the caller configured is
+    left alone, and the handler goes when the command ends (``main`` may run many times in one process)."""
     import logging
+    import sys
 
     logger = logging.getLogger("rationalize")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    if logger.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def main() -> None:
@@ -99,10 +112,10 @@ def main() -> None:
 
     if not interactive():  # Hugging Face's own bars (weights loading, GGUF conversion) would fill logs with \r
         _quiet_hugging_face_bars()
-    _log_to_stderr()
 
     try:
-        code = app(standalone_mode=False)
+        with _log_to_stderr():
+            code = app(standalone_mode=False)
     except RationalizeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
