@@ -3,7 +3,8 @@
 Faithfulness (comprehensiveness, sufficiency, AOPC), occlusion, LIME, KernelSHAP and ``predict`` only run
 forward passes, and on a CPU ONNX Runtime runs a transformer's forward pass faster than eager PyTorch
 (fused attention and GELU kernels, no Python between layers). :func:`use_onnx` exports the classifier's
-network once (TorchScript-based ``torch.onnx.export``, dynamic batch and length), caches the file under a
+network once (TorchScript-based ``torch.onnx.export``, dynamic batch and length, then
+:func:`fuse_transformer_ops` for BERT-like models), caches the file under a
 name made from a fingerprint of the weights, and makes :meth:`HFClassifier.window_logits
 <rationalize.models.hf_classifier.HFClassifier.window_logits>` run the session whenever no gradient is
 needed. Everything that back-propagates (gradient explainers, training) keeps the PyTorch network, so one
@@ -35,6 +36,8 @@ from rationalize.errors import RationalizeError
 #: the backends the command line offers
 BACKENDS = ("torch", "onnx", "onnx-int8")
 OPSET = 17
+#: bump when the export changes, so that cached files of the old export are not reused
+EXPORT_VERSION = 2
 
 
 class OnnxUnavailableError(RationalizeError):
@@ -94,8 +97,11 @@ def export(model: Any, path: Path, input_names: Sequence[str]) -> Path:
                                dtype=torch.long) for n in input_names)
     hf = model.hf
     was_training = hf.training
+    impl = getattr(hf.config, "_attn_implementation", None)
     hf.eval()
     try:
+        if impl not in (None, "eager"):  # eager attention exports as the pattern ONNX Runtime fuses (below)
+            hf.set_attn_implementation("eager")
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on Python-level branches of the HF code
             torch.onnx.export(
@@ -103,16 +109,51 @@ def export(model: Any, path: Path, input_names: Sequence[str]) -> Path:
                 dynamic_axes={**{n: {0: "batch", 1: "length"} for n in input_names}, "logits": {0: "batch"}},
                 opset_version=OPSET, dynamo=False)
     finally:
+        if impl not in (None, "eager"):
+            hf.set_attn_implementation(impl)
         hf.train(was_training)
+    fuse_transformer_ops(tmp, hf.config)
     tmp.replace(path)
     return path
+
+
+#: Hugging Face model types whose graphs ONNX Runtime's transformer optimizer fuses as BERT
+BERT_LIKE = ("bert", "roberta", "xlm-roberta", "electra", "camembert", "deberta", "mpnet")
+
+
+def fuse_transformer_ops(path: Path, config: Any) -> bool:
+    """Rewrite ``path`` in place with ONNX Runtime's transformer optimizer: one fused ``Attention`` node per
+    layer (instead of a dozen MatMul/Softmax/Reshape nodes), ``SkipLayerNormalization``, ``BiasGelu``,
+    ``EmbedLayerNormalization``. On MiniLM that makes 512-piece windows about 1.35x faster than the plain
+    graph, with outputs equal to 5e-8. Needs the ``onnx`` package; a model type it does not know, or a
+    graph it cannot fuse, keeps the plain graph (returns False)."""
+    if getattr(config, "model_type", None) not in BERT_LIKE:
+        return False
+    try:
+        from onnxruntime.transformers import optimizer
+    except ImportError:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opt = optimizer.optimize_model(str(path), model_type="bert", num_heads=int(config.num_attention_heads),
+                                           hidden_size=int(config.hidden_size))
+        if not opt.get_fused_operator_statistics().get("Attention"):
+            return False
+        opt.save_model_to_file(str(path))
+    except Exception:  # noqa: BLE001 -- an optimizer failure leaves a correct, slower graph
+        return False
+    return True
 
 
 def quantize(fp32: Path, path: Path) -> Path:
     """int8 dynamic quantization of the weights of ``fp32`` into ``path`` (activations stay float)."""
     q = _require("onnxruntime.quantization")
     tmp = path.with_suffix(".tmp")
-    q.quantize_dynamic(str(fp32), str(tmp), weight_type=q.QuantType.QInt8)
+    onnx = _require("onnx")
+    # the fused graph's contrib ops (Attention, SkipLayerNormalization) defeat shape inference: name the type
+    q.quantize_dynamic(str(fp32), str(tmp), weight_type=q.QuantType.QInt8,
+                       extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     tmp.replace(path)
     return path
 
@@ -161,7 +202,7 @@ def use_onnx(model: Any, *, quantize_weights: bool = False, threads: int | None 
         _require("onnx")
     names = ["input_ids", "attention_mask", *(["token_type_ids"] if model.uses_segments else [])]
     folder = Path(directory) if directory is not None else cache_dir(model)
-    key = fingerprint(model.hf, OPSET, names, torch.__version__)
+    key = fingerprint(model.hf, OPSET, EXPORT_VERSION, names, torch.__version__)
     fp32 = folder / f"model-{key}.onnx"
     if not fp32.exists():
         export(model, fp32, names)
@@ -205,5 +246,18 @@ def agreement(model: Any, inputs: Sequence[Any], batch_size: int | None = None) 
             "examples": float(len(ref))}
 
 
-__all__ = ["BACKENDS", "OnnxForward", "OnnxUnavailableError", "agreement", "cache_dir", "export", "fingerprint",
-           "quantize", "set_backend", "use_onnx", "use_torch"]
+__all__ = [
+    "BACKENDS",
+    "BERT_LIKE",
+    "OnnxForward",
+    "OnnxUnavailableError",
+    "agreement",
+    "cache_dir",
+    "export",
+    "fingerprint",
+    "fuse_transformer_ops",
+    "quantize",
+    "set_backend",
+    "use_onnx",
+    "use_torch",
+]
