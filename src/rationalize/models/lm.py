@@ -162,6 +162,16 @@ class SequenceAdapter:
             raise RationalizeError("this model adapter has no tokenizer: pass token ids instead of text")
         return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
 
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Token ids of ``text`` as :meth:`encode` gives them, with the ``[start, end)`` character span of each
+        token (empty for special tokens); needs a fast (Rust) tokenizer."""
+        if self.tokenizer is None:
+            raise RationalizeError("this model adapter has no tokenizer: pass token ids instead of text")
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise RationalizeError(f"{type(self.tokenizer).__name__} gives no character offsets (a fast tokenizer does)")
+        enc = self.tokenizer(text, add_special_tokens=True, return_offsets_mapping=True)
+        return list(enc["input_ids"]), [(int(s), int(e)) for s, e in enc["offset_mapping"]]
+
     def _chunks(self, n_rows: int, length: int) -> list[slice]:
         per = max(1, self.max_tokens // max(1, length))
         return [slice(i, min(n_rows, i + per)) for i in range(0, n_rows, per)]
