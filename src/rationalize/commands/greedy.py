@@ -131,14 +131,19 @@ def register(app: typer.Typer) -> None:
     @app.command("finetune-compatible")
     def finetune_cmd(
         model: str = typer.Option(..., "--model", help="Causal LM alias (smollm2), folder or hub name."),
-        data: Path = typer.Option(..., "--data", help="Texts: one per line, or JSONL with a 'text' field."),
+        data: Path = typer.Option(..., "--data", help="Texts: one per line, JSONL with a 'text' field, or a dataset "
+                                  "folder of ERASER documents (e.g. ../shared/data/movies)."),
         out: Path = typer.Option(..., "--out", help="Folder for the fine-tuned model (reloadable)."),
         # the DEFAULT_* of rationalizers.greedy.compatibility, written out: importing it loads torch (slow --help)
-        steps: int = typer.Option(30, min=1, help="Optimizer steps (the defaults take about 2 minutes on a CPU; "
-                                  "raise --steps, --batch-size and --max-length on a GPU)."),
+        steps: int = typer.Option(30, min=1, help="Optimizer steps (the defaults take about 2 minutes on 2 idle CPU "
+                                  "cores; raise --steps, --batch-size and --max-length on a GPU)."),
         batch_size: int = typer.Option(4, min=1, help="Sequences per step."),
         lr: float = typer.Option(5e-5, help="AdamW learning rate."),
-        max_length: int = typer.Option(64, min=2, help="Truncate texts to this many tokens."),
+        max_length: int = typer.Option(64, min=2, help="Truncate texts to this many tokens (see --chunk)."),
+        chunk: bool = typer.Option(False, "--chunk", help="Split long texts into --max-length pieces instead of "
+                                   "keeping only their beginning."),
+        heldout: float = typer.Option(0.1, min=0.0, max=0.5, help="Share of the texts held out to report perplexity "
+                                      "before and after (the cost check; 0: none)."),
         full_context_prob: float = typer.Option(0.5, help="Share of sequences kept whole (not thinned)."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
@@ -147,21 +152,25 @@ def register(app: typer.Typer) -> None:
         import torch
 
         from rationalize.models.lm import CausalLMAdapter
-        from rationalize.rationalizers.greedy.compatibility import finetune_compatible, read_texts, save_causal_lm
+        from rationalize.rationalizers.greedy.compatibility import (
+            compatible_finetune_run,
+            read_texts,
+            save_causal_lm,
+        )
 
         torch.manual_seed(seed)
         texts = read_texts(data)
         adapter = CausalLMAdapter.from_pretrained(model)
-        seqs = [s for s in (adapter.encode(t) for t in texts) if len(s) >= 2]
-        if not seqs:
-            raise typer.BadParameter("no text has 2 or more tokens", param_hint="--data")
-        pad = adapter.tokenizer.pad_token_id if adapter.tokenizer is not None else None
-        losses = finetune_compatible(adapter.model, seqs, steps=steps, batch_size=batch_size, lr=lr,
-                                     full_context_prob=full_context_prob, seed=seed, pad_id=pad or 0,
-                                     max_length=max_length)
+        try:
+            report = compatible_finetune_run(adapter, texts, steps=steps, batch_size=batch_size, lr=lr,
+                                             max_length=max_length, chunk=chunk, heldout=heldout,
+                                             full_context_prob=full_context_prob, seed=seed)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--data") from None
         save_causal_lm(adapter.model, adapter.tokenizer, out)
-        (out / "compatibility.json").write_text(json.dumps(
-            {"base_model": model, "steps": steps, "batch_size": batch_size, "max_length": max_length, "lr": lr,
-             "seed": seed, "full_context_prob": full_context_prob, "first_loss": losses[0], "last_loss": losses[-1]},
-            indent=2))
-        typer.echo(f"saved to {out} (loss {losses[0]:.3f} -> {losses[-1]:.3f})")
+        (out / "compatibility.json").write_text(json.dumps({"base_model": model, **report}, indent=2))
+        ppl = ""
+        if report.get("heldout_perplexity_before") is not None:
+            ppl = (f", held-out perplexity {report['heldout_perplexity_before']:.2f} -> "
+                   f"{report['heldout_perplexity_after']:.2f} on {report['heldout_texts']} texts")
+        typer.echo(f"saved to {out} (loss {report['first_loss']:.3f} -> {report['last_loss']:.3f}{ppl})")

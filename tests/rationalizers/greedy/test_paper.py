@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -131,3 +132,18 @@ def test_a_bad_record_fails_before_any_model_call(planted, planted_data, tmp_pat
         read_corpus(inp)
     msg = str(err.value)
     assert all(f"in.jsonl:{k}" in msg for k in (1, 2, 3)) and "rationale" in msg
+
+
+def test_perplexity_matches_a_hand_computation_and_long_texts_are_chunked(planted, planted_data):
+    from rationalize.rationalizers.greedy.compatibility import chunk_sequences, perplexity
+
+    model, _ = planted
+    seqs = [s[: 5 + i] for i, s in enumerate(planted_data[0][:4])]  # unequal lengths: padding must not count
+    nll, n = 0.0, 0
+    with torch.no_grad():
+        for s in seqs:
+            logits = model(input_ids=torch.tensor([s])).logits[0, :-1]
+            nll += float(torch.nn.functional.cross_entropy(logits, torch.tensor(s[1:]), reduction="sum"))
+            n += len(s) - 1
+    assert perplexity(model, seqs, batch_size=3) == pytest.approx(float(np.exp(nll / n)), rel=1e-4)
+    assert chunk_sequences([list(range(10)), [5]], 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
