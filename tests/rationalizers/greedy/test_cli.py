@@ -46,6 +46,11 @@ def test_greedy_cli_json_and_rendering(planted, planted_data, model_dir):
                               "--json", "--method", "occlusion"])
     assert res.exit_code == 0, res.output
     assert [r["target_position"] for r in json.loads(res.stdout)["rationales"]] == list(range(1, len(seq)))
+    # the paper's setting: the last word (here one token, the value), rendered as words of the text
+    res = runner.invoke(app, ["greedy", "--model", str(model_dir), "--text", _text(task, seq), "--last-word", "--words"])
+    assert res.exit_code == 0, res.output
+    words = _text(task, seq).split()
+    assert f"t={len(seq) - 1} " in res.output and f"[{words[a - 1]}]" in res.output and "full context predicts" in res.output
     res = runner.invoke(app, ["greedy", "--model", str(model_dir), "--text", "k1 d2", "--target-position", "9"])
     assert res.exit_code != 0 and "1..3" in res.output
 

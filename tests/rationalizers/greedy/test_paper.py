@@ -147,3 +147,27 @@ def test_perplexity_matches_a_hand_computation_and_long_texts_are_chunked(plante
             n += len(s) - 1
     assert perplexity(model, seqs, batch_size=3) == pytest.approx(float(np.exp(nll / n)), rel=1e-4)
     assert chunk_sequences([list(range(10)), [5]], 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_baselines_are_the_posthoc_explainers_on_the_next_token_prediction(planted, planted_data):
+    from rationalize.rationalizers.greedy import GradientNormRationalizer, OcclusionRationalizer
+    from rationalize.rationalizers.greedy.attribution import target_scores
+
+    model, _ = planted
+    seq = planted_data[0][0]
+    ad = CausalLMAdapter(model)
+    (t,) = ad.targets(seq, [len(seq) - 1])
+    # by hand: d log p(y_t) / d embeddings at the original positions, and leave-one-out drops
+    emb = model.get_input_embeddings()(t.context[None]).detach().requires_grad_(True)
+    logits = model(inputs_embeds=emb, position_ids=torch.arange(len(t.context))[None],
+                   attention_mask=torch.ones(1, len(t.context), dtype=torch.long)).logits[0, -1]
+    (grad,) = torch.autograd.grad(torch.log_softmax(logits, -1)[t.token_id], emb)
+    assert torch.allclose(GradientNormRationalizer().scores(ad, t).float(), grad[0].norm(dim=-1), atol=1e-5)
+    n = len(t.context)
+    subsets = [[p for p in range(n) if p != i or i == t.query] for i in range(n)]
+    lp, _ = ad.target_log_probs([t] * (n + 1), [list(range(n)), *subsets])
+    assert torch.allclose(OcclusionRationalizer().scores(ad, t).float(), lp[0] - lp[1:], atol=1e-5)
+    assert float(OcclusionRationalizer().scores(ad, t)[t.query]) == 0.0  # the query is never removed
+    # any post-hoc explainer runs on the prediction, e.g. LIME (seeded)
+    lime = target_scores("lime", ad, t, n_samples=30, seed=0)
+    assert lime.shape == (n,) and torch.equal(lime, target_scores("lime", ad, t, n_samples=30, seed=0))
