@@ -47,7 +47,12 @@ SENTENCES = [
 
 def synthetic(seed: int = 0) -> dict:
     from rationalize.models.lm import CausalLMAdapter
-    from rationalize.rationalizers.greedy import BASELINES, ExhaustiveRationalizer, GreedyRationalizer, get_sequential_rationalizer
+    from rationalize.rationalizers.greedy import (
+        BASELINES,
+        ExhaustiveRationalizer,
+        GreedyRationalizer,
+        get_sequential_rationalizer,
+    )
     from rationalize.rationalizers.greedy.metrics import summarize
     from rationalize.rationalizers.greedy.synthetic import train_planted_lm
 
@@ -94,7 +99,12 @@ def _time(fn, repeats: int) -> tuple[float, object]:
 
 def smollm2(steps: int, repeats: int, sentences: bool = True) -> dict:
     from rationalize.models.lm import load_lm
-    from rationalize.rationalizers.greedy import BASELINES, GreedyRationalizer, NaiveGreedyRationalizer, get_sequential_rationalizer
+    from rationalize.rationalizers.greedy import (
+        BASELINES,
+        GreedyRationalizer,
+        NaiveGreedyRationalizer,
+        get_sequential_rationalizer,
+    )
     from rationalize.rationalizers.greedy.metrics import summarize
 
     t0 = time.perf_counter()
@@ -165,7 +175,7 @@ def _evaluate(ad, passages: list[list[int]], n_search: int, max_steps: int) -> d
     t0 = time.perf_counter()
     ppl = perplexity(ad.model, passages, batch_size=4, pad_id=ad.tokenizer.pad_token_id or 0)
     ppl_s = time.perf_counter() - t0
-    logp, arg = ad.full_context([t for i, p in enumerate(passages) for t in ad.targets(p, [len(p) - 1], index=i)])
+    _, arg = ad.full_context([t for i, p in enumerate(passages) for t in ad.targets(p, [len(p) - 1], index=i)])
     predicts = [int(a) == p[-1] for a, p in zip(arg.tolist(), passages)]
     t0 = time.perf_counter()
     res = GreedyRationalizer(max_steps=max_steps, unpredicted="skip").rationalize(
@@ -193,12 +203,12 @@ def _evaluate(ad, passages: list[list[int]], n_search: int, max_steps: int) -> d
 
 def compat(ft_steps: int, n_passages: int, n_search: int, max_steps: int, context: int, lr: float,
            n_train_docs: int, seed: int = 0) -> dict:
+    import json as _json
+    from pathlib import Path
+
     from rationalize.data.eraser import read_documents
     from rationalize.models.lm import load_lm
     from rationalize.rationalizers.greedy.compatibility import chunk_sequences, finetune_compatible
-
-    import json as _json
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "shared" / "data" / "movies"  # ../shared/data of the repository
 

@@ -78,7 +78,13 @@ def register(app: typer.Typer) -> None:
         from rationalize.errors import DataError
         from rationalize.models.lm import load_lm
         from rationalize.rationalizers.greedy import SEQUENTIAL_RATIONALIZERS, get_sequential_rationalizer
-        from rationalize.rationalizers.greedy.corpus import CorpusRecord, prepare, rationalize_record, read_corpus, run_corpus
+        from rationalize.rationalizers.greedy.corpus import (
+            CorpusRecord,
+            prepare,
+            rationalize_record,
+            read_corpus,
+            run_corpus,
+        )
 
         if (text is None) == (input_path is None):
             raise typer.BadParameter("give exactly one of --text or --input", param_hint="--text/--input")
