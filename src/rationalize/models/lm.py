@@ -114,6 +114,33 @@ class SequenceAdapter:
             arg[rows] = lp.argmax(-1).cpu()
         return logp, arg
 
+    @torch.no_grad()
+    def full_context(self, targets: Sequence[Target]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(log p(y_t | full context), argmax token)`` of each target, each ``(n,)``: what the model predicts
+        before any search. A target whose ``token_id`` is negative (not chosen yet) gets its argmax's
+        log-probability. Generic version: one subset query per target with every candidate position."""
+        logp = torch.empty(len(targets))
+        arg = torch.empty(len(targets), dtype=torch.long)
+        subsets = [sorted(set(t.candidates) | {t.query}) for t in targets]
+        for rows, lp in self._chunks_of(targets, subsets):
+            self._reduce(targets, rows, lp, logp, arg)
+        return logp, arg
+
+    @staticmethod
+    def _reduce(targets: Sequence[Target], rows: torch.Tensor, lp: torch.Tensor, logp: torch.Tensor,
+                arg: torch.Tensor) -> None:
+        best = lp.argmax(-1)
+        tok = torch.tensor([targets[int(i)].token_id for i in rows], device=lp.device)
+        tok = torch.where(tok < 0, best, tok)
+        logp[rows] = lp.gather(1, tok[:, None])[:, 0].cpu()
+        arg[rows] = best.cpu()
+
+    def vocab_size(self, target: Target) -> int:
+        """Size of the next-token distribution (measured once with a one-token query, then cached)."""
+        if getattr(self, "_vocab_size", None) is None:
+            self._vocab_size = int(self.log_probs([target], [[target.query]]).shape[-1])
+        return self._vocab_size
+
     def predict_next(self, context: Sequence[int]) -> int:
         """The model's argmax next token after the full ``context`` (causal models)."""
         raise NotImplementedError
@@ -134,6 +161,16 @@ class SequenceAdapter:
         if self.tokenizer is None:
             raise RationalizeError("this model adapter has no tokenizer: pass token ids instead of text")
         return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Token ids of ``text`` as :meth:`encode` gives them, with the ``[start, end)`` character span of each
+        token (empty for special tokens); needs a fast (Rust) tokenizer."""
+        if self.tokenizer is None:
+            raise RationalizeError("this model adapter has no tokenizer: pass token ids instead of text")
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise RationalizeError(f"{type(self.tokenizer).__name__} gives no character offsets (a fast tokenizer does)")
+        enc = self.tokenizer(text, add_special_tokens=True, return_offsets_mapping=True)
+        return list(enc["input_ids"]), [(int(s), int(e)) for s, e in enc["offset_mapping"]]
 
     def _chunks(self, n_rows: int, length: int) -> list[slice]:
         per = max(1, self.max_tokens // max(1, length))
@@ -181,6 +218,38 @@ class _PositionSubsetAdapter(SequenceAdapter):
             for sl in self._chunks(len(members), length):
                 logits = self._forward_last(self._to(ids[sl]), self._to(pos[sl])).float()
                 yield torch.as_tensor(members[sl]), torch.log_softmax(logits, dim=-1)
+
+    def _forward_all(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, L, V)`` at every position (the full-context pass reads many targets from one row)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def full_context(self, targets: Sequence[Target]) -> tuple[torch.Tensor, torch.Tensor]:
+        """As :meth:`SequenceAdapter.full_context`, with one forward pass per sequence: the targets of one
+        sequence have contexts that are prefixes of its longest one, so that row's logits at every position
+        answer all of them (a causal model's position ``p`` sees only positions up to ``p``)."""
+        logp = torch.empty(len(targets))
+        arg = torch.empty(len(targets), dtype=torch.long)
+        groups: dict[int, list[int]] = {}
+        for i, t in enumerate(targets):
+            groups.setdefault(t.sequence, []).append(i)
+        rest: list[int] = []
+        for members in groups.values():
+            ctx = max((targets[i].context for i in members), key=len)
+            mine = [i for i in members if torch.equal(ctx[: len(targets[i].context)], targets[i].context)
+                    and targets[i].query == len(targets[i].context) - 1]
+            rest.extend(i for i in members if i not in set(mine))
+            if not mine:
+                continue
+            self.forward_log.append((1, len(ctx)))
+            logits = self._forward_all(self._to(ctx[None]), self._to(torch.arange(len(ctx))[None]))[0]
+            rows = torch.tensor(mine)
+            at = torch.tensor([targets[i].query for i in mine], device=logits.device)
+            self._reduce(targets, rows, torch.log_softmax(logits[at].float(), dim=-1), logp, arg)
+        if rest:
+            lp, a = SequenceAdapter.full_context(self, [targets[i] for i in rest])
+            logp[rest], arg[rest] = lp, a
+        return logp, arg
 
     @torch.no_grad()
     def predict_next(self, context: Sequence[int]) -> int:
@@ -232,6 +301,15 @@ class CausalLMAdapter(_PositionSubsetAdapter):
         # boundaries of packed sequences and would block attention across them.
         return self.model(input_ids=ids, position_ids=pos, attention_mask=torch.ones_like(ids), use_cache=False,
                           **kw).logits[:, -1]
+
+    def _forward_all(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=ids, position_ids=pos, attention_mask=torch.ones_like(ids), use_cache=False).logits
+
+    def vocab_size(self, target: Target) -> int:
+        """Rows of the LM head (no forward pass needed)."""
+        head = self.model.get_output_embeddings() if hasattr(self.model, "get_output_embeddings") else None
+        weight = getattr(head, "weight", None)
+        return int(weight.shape[0]) if weight is not None else super().vocab_size(target)
 
     # -- hooks for the attribution baselines (full context, original positions) ---------------------
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
@@ -287,6 +365,9 @@ class TorchLMAdapter(_PositionSubsetAdapter):
     def _forward_last(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         self.forward_log.append(tuple(ids.shape))
         return self._forward(ids, pos)[:, -1]
+
+    def _forward_all(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        return self._forward(ids, pos)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """Input embeddings of ``ids`` via the ``embed`` callable (gradient baselines)."""

@@ -4,12 +4,20 @@ A sequential rationale (Vafa et al., EMNLP 2021) explains one prediction y_t of 
 a subset of the context under which the model's argmax is still y_t. Every method here returns, per
 target, the positions in the rationale, the order in which they were added, p(y_t) after each addition,
 and whether the prediction was recovered (argmax == y_t) at the end.
+
+Before any search, :meth:`SequentialRationalizer.rationalize` runs **one forward pass on the full context** of
+every target (one per sequence for causal LMs): it says whether the full context predicts y_t
+(``full_context_predicts``), gives the model's own prediction when ``explain="predicted"``, and, with
+``unpredicted="skip"``, spares the search for targets the full context does not predict (the paper's
+combinatorial constraint is then usually unreachable, and those searches cost the most). Every result
+records the seconds spent on it (``seconds``: its share of the forward passes it took part in).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rationalize.models.lm import SequenceAdapter, Target
@@ -38,6 +46,14 @@ class SequentialRationale:
     source_length: int = 0
     target_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: whether the model's argmax under the full context is y_t (``None``: not measured)
+    full_context_predicts: bool | None = None
+    #: p(y_t) under the full context
+    full_context_probability: float | None = None
+    #: False when the search was skipped (``unpredicted="skip"`` and the full context does not predict y_t)
+    searched: bool = True
+    #: seconds spent on this target (its share of every forward pass it took part in)
+    seconds: float | None = None
 
     @property
     def length(self) -> int:
@@ -54,18 +70,41 @@ class SequentialRationale:
         return asdict(self)
 
 
+EXPLAIN = ("observed", "predicted")
+UNPREDICTED = ("search", "skip")
+
+
+#: placeholder target id: "the model's full-context prediction" (resolved before any search)
+PREDICTED = -1
+
+
 class SequentialRationalizer:
     """Base class: ``rationalize(adapter, sequences, positions=None, target_ids=None)``.
 
     Subclasses implement :meth:`run` over a list of :class:`~rationalize.models.lm.Target`; the base class
-    builds the targets (all positions of each sequence by default) and names the target tokens.
+    builds the targets (all positions of each sequence by default), runs the full-context pass (see the module
+    docstring), names the target tokens and times each target.
+
+    ``max_steps`` caps the rationale size; ``explain="predicted"`` explains the model's own full-context argmax
+    instead of the observed (or given) token; ``unpredicted="skip"`` returns, without searching, the whole
+    context for a target the full context does not predict (``searched=False``, ``recovered=False``).
     """
 
     name = "base"
 
-    def __init__(self, max_steps: int | None = None, progress: bool = False):
+    def __init__(self, max_steps: int | None = None, progress: bool = False, explain: str = "observed",
+                 unpredicted: str = "search"):
+        if explain not in EXPLAIN:
+            raise ValueError(f"explain must be one of {EXPLAIN}, got {explain!r}")
+        if unpredicted not in UNPREDICTED:
+            raise ValueError(f"unpredicted must be one of {UNPREDICTED}, got {unpredicted!r}")
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         self.max_steps = max_steps
         self.progress = progress
+        self.explain = explain
+        self.unpredicted = unpredicted
+        self._spent: list[float] = []
 
     def rationalize(self, adapter: SequenceAdapter, sequences: Sequence[Any],
                     positions: Sequence[Sequence[int] | None] | None = None,
@@ -77,14 +116,56 @@ class SequentialRationalizer:
         for i, seq in enumerate(sequences):
             pos = positions[i] if positions is not None else None
             tid = target_ids[i] if target_ids is not None else None
+            if tid is None and pos is not None and self.explain == "predicted":
+                tid = [PREDICTED] * len(pos)  # filled in by the full-context pass
             targets.extend(adapter.targets(seq, pos, tid, index=i))
-        return self.run(adapter, targets)
+        return self.rationalize_targets(adapter, targets)
+
+    def rationalize_targets(self, adapter: SequenceAdapter, targets: Sequence[Target]) -> list[SequentialRationale]:
+        """The full-context pass, then :meth:`run` on the targets to search, in target order (see the class
+        docstring); each result carries ``full_context_predicts``, ``full_context_probability`` and ``seconds``."""
+        if not targets:
+            return []
+        t0 = time.perf_counter()
+        logp, arg = adapter.full_context(targets)
+        full_s = (time.perf_counter() - t0) / len(targets)
+        targets = [replace(t, token_id=int(a)) if self.explain == "predicted" or t.token_id == PREDICTED else t
+                   for t, a in zip(targets, arg.tolist())]
+        predicts = [int(a) == t.token_id for t, a in zip(targets, arg.tolist())]
+        search = [i for i, ok in enumerate(predicts) if ok or self.unpredicted == "search"]
+        self._spent = [0.0] * len(search)
+        t1 = time.perf_counter()
+        found = self.run(adapter, [targets[i] for i in search]) if search else []
+        spent = self._spent if sum(self._spent) > 0 else [(time.perf_counter() - t1) / max(1, len(search))] * len(search)
+        out: list[SequentialRationale | None] = [None] * len(targets)
+        for i, r, s in zip(search, found, spent):
+            r.seconds = full_s + s
+            out[i] = r
+        for i, t in enumerate(targets):
+            if out[i] is None:  # skipped: the whole context, the query first
+                order = [t.query, *[c for c in t.candidates if c != t.query]]
+                out[i] = self._result(adapter, t, order, [float(logp[i].exp())], False)
+                out[i].searched, out[i].seconds = False, full_s
+        for i, r in enumerate(out):
+            r.full_context_predicts = predicts[i]
+            r.full_context_probability = float(logp[i].exp())
+        return out  # type: ignore[return-value]
 
     def run(self, adapter: SequenceAdapter, targets: Sequence[Target]) -> list[SequentialRationale]:
-        """One :class:`SequentialRationale` per target, in target order; implemented by each method."""
+        """One :class:`SequentialRationale` per target, in target order; implemented by each method (which
+        may charge its time per target with :meth:`_charge`)."""
         raise NotImplementedError
 
     # helpers --------------------------------------------------------------------------------------
+    def _charge(self, rows: Sequence[int], seconds: float) -> None:
+        """Share ``seconds`` (one forward pass) among the targets of ``rows`` (one entry per row: the index of
+        the target in the current :meth:`run` call), in proportion to their rows."""
+        if not rows or len(self._spent) == 0:
+            return
+        each = seconds / len(rows)
+        for i in rows:
+            self._spent[i] += each
+
     def _bar(self, total: int, desc: str) -> Progress:
         return Progress(total, desc, "target", enabled=self.progress, leave=False)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -27,8 +29,8 @@ class ExhaustiveRationalizer(SequentialRationalizer):
 
     name = "exhaustive"
 
-    def __init__(self, max_size: int = 6, max_subsets: int = 200_000, progress: bool = False):
-        super().__init__(max_steps=max_size, progress=progress)
+    def __init__(self, max_size: int = 6, max_subsets: int = 200_000, progress: bool = False, **kw: Any):
+        super().__init__(max_steps=max_size, progress=progress, **kw)
         self.max_size = max_size
         self.max_subsets = max_subsets
 
@@ -36,7 +38,8 @@ class ExhaustiveRationalizer(SequentialRationalizer):
         """The smallest sufficient subset of each target, by brute force over subsets of growing size: the
         optimum that greedy rationalization approximates (Vafa et al., 2021), for short contexts only."""
         out = []
-        for t in self._iter(targets):
+        for i, t in enumerate(self._iter(targets)):
+            t0 = time.perf_counter()
             others = [c for c in t.candidates if c != t.query]
             best: tuple[float, list[int]] | None = None
             recovered = False
@@ -61,6 +64,7 @@ class ExhaustiveRationalizer(SequentialRationalizer):
             assert best is not None
             order = [t.query, *[p for p in best[1] if p != t.query]]
             out.append(self._result(adapter, t, order, [math.exp(best[0])], recovered, subsets_evaluated=evaluated))
+            self._charge([i], time.perf_counter() - t0)
         return out
 
     def _iter(self, targets: Sequence[Target]):

@@ -13,6 +13,7 @@ split only where the adapter's token budget (``max_tokens``) says so.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import torch
@@ -36,7 +37,8 @@ class _State:
 class GreedyRationalizer(SequentialRationalizer):
     """Batched greedy rationalization: all candidates of a step, for all targets, per forward pass.
 
-    ``max_steps`` caps the rationale size (``None``: up to the whole context)."""
+    ``max_steps`` caps the rationale size (``None``: up to the whole context). A target leaves the batch as soon
+    as it is recovered or reaches its limit, so later forward passes hold only the targets still searching."""
 
     name = "greedy"
 
@@ -50,9 +52,12 @@ class GreedyRationalizer(SequentialRationalizer):
         states = [_State(t, self._limit(t)) for t in targets]
         if not states:
             return []
+        index = {id(s): i for i, s in enumerate(states)}
         bar = self._bar(len(states), f"{self.name} rationales")
         # step 1: the query token alone
+        t0 = time.perf_counter()
         lp, arg = self._evaluate(adapter, [s.target for s in states], [[s.target.query] for s in states])
+        self._charge(list(range(len(states))), time.perf_counter() - t0)
         for i, s in enumerate(states):
             self._update(s, s.target.query, float(lp[i]), int(arg[i]))
             bar.update(int(s.done))
@@ -63,6 +68,7 @@ class GreedyRationalizer(SequentialRationalizer):
             rows_t: list[Target] = []
             rows_s: list[list[int]] = []
             rows_c: list[int] = []
+            owner: list[int] = []
             spans: list[tuple[_State, int, int]] = []
             for s in active:
                 have = set(s.order)
@@ -72,8 +78,11 @@ class GreedyRationalizer(SequentialRationalizer):
                         rows_t.append(s.target)
                         rows_s.append(sorted([*s.order, c]))
                         rows_c.append(c)
+                        owner.append(index[id(s)])
                 spans.append((s, start, len(rows_t)))
+            t0 = time.perf_counter()
             lp, arg = self._evaluate(adapter, rows_t, rows_s)
+            self._charge(owner, time.perf_counter() - t0)
             for s, a, b in spans:
                 j = a + int(torch.argmax(lp[a:b]))  # first maximum: ties go to the lowest position
                 self._update(s, rows_c[j], float(lp[j]), int(arg[j]))

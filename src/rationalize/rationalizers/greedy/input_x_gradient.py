@@ -1,24 +1,13 @@
-"""Input x gradient baseline: rank context tokens by sum_h e_ih * d log p(y_t) / d e_ih (Captum
-``InputXGradient``; the paper's "signed gradient")."""
+"""Input x gradient baseline (the paper's "signed gradient"): rank context tokens by sum_h e_ih * d log p(y_t) /
+d e_ih, the post-hoc ``input-x-gradient`` explainer (Captum ``InputXGradient``) on the next-token prediction."""
 
 from __future__ import annotations
 
-import torch
-from captum.attr import InputXGradient
-
-from rationalize.models.lm import SequenceAdapter, Target
-from rationalize.rationalizers.greedy._attribution import embeddings_and_forward
-from rationalize.rationalizers.greedy.ordered import OrderedRationalizer
+from rationalize.rationalizers.greedy.ordered import AttributionRationalizer
 
 
-class InputXGradientRationalizer(OrderedRationalizer):
+class InputXGradientRationalizer(AttributionRationalizer):
     """Sequential rationale from input x gradient scores of the token embeddings."""
 
     name = "input_x_gradient"
-
-    def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
-        """Input x gradient of each context token's embedding, summed over the embedding dimension."""
-        emb, f = embeddings_and_forward(adapter, target)
-        with torch.enable_grad():
-            attr = InputXGradient(f).attribute(emb)
-        return attr[0].sum(dim=-1)
+    explainer = "input-x-gradient"

@@ -1,31 +1,24 @@
-"""Occlusion (leave-one-out) baseline: a token's score is how much log p(y_t) drops when it alone is
-removed from the full context (a true removal: the other tokens keep their positions). Computed with
-Captum ``FeatureAblation`` over a keep-mask, all removals of a target in one batched evaluation."""
+"""Occlusion (leave-one-out) baseline: a token's score is how much log p(y_t) drops when it alone is removed from
+the full context, the post-hoc ``occlusion`` explainer (Captum ``Occlusion``, window 1) on the next-token
+prediction. A removal is a true one: the token is dropped and the others keep their positions
+(:class:`~rationalize.rationalizers.greedy.attribution.NextTokenModel`); all removals of a target go through one
+batched evaluation."""
 
 from __future__ import annotations
 
-import torch
-from captum.attr import FeatureAblation
+from typing import Any
 
-from rationalize.models.lm import SequenceAdapter, Target
-from rationalize.rationalizers.greedy.ordered import OrderedRationalizer
+from rationalize.models.lm import Target
+from rationalize.rationalizers.greedy.ordered import AttributionRationalizer
 
 
-class OcclusionRationalizer(OrderedRationalizer):
+class OcclusionRationalizer(AttributionRationalizer):
     """Sequential rationale from leave-one-out occlusion scores."""
 
     name = "occlusion"
+    explainer = "occlusion"
 
-    def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
-        """Drop in log p(y_t) when each context token alone is left out (Captum feature ablation)."""
+    def explainer_params(self, target: Target) -> dict[str, Any]:
+        """Every removal of a target in one evaluation (the adapter splits it by its token budget)."""
         n = len(target.context)
-        cand = set(target.candidates)
-
-        def forward(mask: torch.Tensor) -> torch.Tensor:
-            subsets = [sorted({int(p) for p in torch.nonzero(row > 0.5)[:, 0] if int(p) in cand} | {target.query})
-                       for row in mask]
-            lp, _ = adapter.target_log_probs([target] * len(subsets), subsets)
-            return lp
-
-        keep = torch.ones(1, n)
-        return FeatureAblation(forward).attribute(keep, baselines=0.0, perturbations_per_eval=n)[0]
+        return {"perturbations_per_eval": n, "batch_size": n}

@@ -3,12 +3,17 @@
 A baseline (gradients, attention, occlusion) ranks the context tokens once, on the full context; the
 rationale is then the shortest prefix of that ranking (the query token always first, as for greedy)
 under which y_t is the argmax. Prefixes of many targets are scored together, ``chunk`` sizes at a time.
+
+The scores come from the post-hoc explainers (:class:`AttributionRationalizer`, through
+:mod:`rationalize.rationalizers.greedy.attribution`): one attribution stack for classifiers and language models.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
 
@@ -21,8 +26,8 @@ class OrderedRationalizer(SequentialRationalizer):
 
     name = "ordered"
 
-    def __init__(self, max_steps: int | None = None, chunk: int = 4, progress: bool = False):
-        super().__init__(max_steps=max_steps, progress=progress)
+    def __init__(self, max_steps: int | None = None, chunk: int = 4, progress: bool = False, **kw: Any):
+        super().__init__(max_steps=max_steps, progress=progress, **kw)
         self.chunk = chunk
 
     def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
@@ -43,8 +48,10 @@ class OrderedRationalizer(SequentialRationalizer):
             return []
         bar = self._bar(len(targets), f"{self.name} rationales")
         orders = []
-        for t in targets:
+        for i, t in enumerate(targets):
+            t0 = time.perf_counter()
             orders.append(self.ordering(adapter, t))
+            self._charge([i], time.perf_counter() - t0)
         probs: list[list[float]] = [[] for _ in targets]
         size = [0] * len(targets)  # prefix sizes evaluated so far
         done = [False] * len(targets)
@@ -59,7 +66,9 @@ class OrderedRationalizer(SequentialRationalizer):
                     rows_t.append(t)
                     rows_s.append(sorted(orders[i][:k]))
                     owner.append((i, k))
+            t0 = time.perf_counter()
             lp, arg = adapter.target_log_probs(rows_t, rows_s)
+            self._charge([i for i, _ in owner], time.perf_counter() - t0)
             for r, (i, k) in enumerate(owner):
                 if done[i]:
                     continue
@@ -73,3 +82,21 @@ class OrderedRationalizer(SequentialRationalizer):
                     bar.update(1)
         bar.close()
         return [self._result(adapter, t, orders[i][: size[i]], probs[i], recovered[i]) for i, t in enumerate(targets)]
+
+
+class AttributionRationalizer(OrderedRationalizer):
+    """A baseline whose scores are a post-hoc explainer's (registry name :attr:`explainer`) on the next-token
+    prediction, with :meth:`explainer_params`; see :mod:`rationalize.rationalizers.greedy.attribution`."""
+
+    #: the post-hoc explainer that scores the context (a name of ``rationalizers.posthoc.EXPLAINERS``)
+    explainer: ClassVar[str] = ""
+
+    def explainer_params(self, target: Target) -> dict[str, Any]:
+        """Keyword arguments of the post-hoc explainer for ``target`` (none by default)."""
+        return {}
+
+    def scores(self, adapter: SequenceAdapter, target: Target) -> torch.Tensor:
+        """The post-hoc explainer's score of each context position for log p(y_t)."""
+        from rationalize.rationalizers.greedy.attribution import target_scores
+
+        return target_scores(self.explainer, adapter, target, **self.explainer_params(target))
