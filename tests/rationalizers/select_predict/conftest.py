@@ -15,6 +15,7 @@ METHOD_KW = {
     "gumbel": dict(complement_weight=1.0),
     "lei2016": dict(complement_weight=0.3),
     "hardkuma": dict(complement_weight=0.3),
+    "a2r": dict(),
     "fresh": dict(extractor="input-x-gradient", rationale_type="threshold", trained_extractor=True),
 }
 
