@@ -49,13 +49,23 @@ def scores(ds, split: str, results: list[Result]) -> dict:
     for ex, r in zip(ds[split], results):
         n = sum(len(d) for d in ds.docs_of(ex))
         rate.append(sum(e - b for rat in r.rationales for b, e in rat.hard) / max(1, n))
+    shortcut = []  # synthetic shortcut benchmark: share of the document's shortcut-word occurrences selected
+    for ex, r in zip(ds[split], results):
+        pos = ex.metadata.get("shortcut_positions", []) if ex.metadata else []
+        chosen = {t for rat in r.rationales for b, e in rat.hard for t in range(b, e)}
+        shortcut.append(sum(p in chosen for p in pos) / len(pos) if pos else float("nan"))
+    if not np.isnan(shortcut).all():
+        per_shortcut = {"shortcut_selected": shortcut}
+    else:
+        per_shortcut = {}
     return {"token_f1": tok["f1"], "token_p": tok["p"], "token_r": tok["r"],
+            "shortcut_selected": float(np.nanmean(shortcut)) if per_shortcut else None,
             "token_auprc": s.get("token_soft_metrics", {}).get("auprc"),
             "accuracy": cls.get("accuracy"), "macro_f1": cls.get("prf", {}).get("macro avg", {}).get("f1-score"),
             "selection_rate": float(np.mean(rate)),
             "per_review": {"token_f1": [per[i]["token_f1"] for i in ids],
                            "token_auprc": [per[i]["token_auprc"] for i in ids],
-                           "correct": [float(per[i]["correct"]) for i in ids]}}
+                           "correct": [float(per[i]["correct"]) for i in ids], **per_shortcut}}
 
 
 def baseline_results(ds, split: str, kind: str, k: float, seed: int) -> list[Result]:
@@ -106,8 +116,8 @@ def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noise
             for rule in RULES:
                 row = {"row": f"{method} noise {noise} ({rule})", "seeds": [r["seed"] for r in arm],
                        "train_seconds": statistics.mean(r["train_seconds"] for r in arm)}
-                for m in ("token_f1", "token_auprc", "accuracy", "macro_f1", "selection_rate"):
-                    vals = [r[rule][m] for r in arm if r[rule][m] is not None]
+                for m in ("token_f1", "token_auprc", "accuracy", "macro_f1", "selection_rate", "shortcut_selected"):
+                    vals = [r[rule][m] for r in arm if r[rule].get(m) is not None]
                     row[m] = {"mean": statistics.mean(vals), "std": statistics.pstdev(vals)} if vals else None
                 table.append(row)
             base = {r["seed"]: r for r in runs if r["method"] == method and r["noise"] == 0.0}
@@ -118,7 +128,10 @@ def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noise
                 continue
             by = {r["seed"]: r for r in arm}
             entry = {"method": method, "noise": noise, "seeds": seeds}
-            for name, key in (("token_f1_top_k", "token_f1"), ("token_auprc", "token_auprc"), ("accuracy_top_k", "correct")):
+            keys = [("token_f1_top_k", "token_f1"), ("token_auprc", "token_auprc"), ("accuracy_top_k", "correct")]
+            if "shortcut_selected" in base[seeds[0]]["top-k"]["per_review"]:
+                keys.append(("shortcut_selected_top_k", "shortcut_selected"))
+            for name, key in keys:
                 a = np.array([base[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
                 b = np.array([by[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
                 entry[name] = paired_bootstrap(a, b)
