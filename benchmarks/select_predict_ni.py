@@ -10,7 +10,8 @@ soft scores and accuracy, with a 95 % paired bootstrap interval that resamples s
     nice -n 10 python benchmarks/select_predict_ni.py --part synthetic --methods a2r --seeds 0 1 2
 
 Records (one JSON line per run, written as soon as the run ends; a rerun skips them: resume) go to
-``--log``; the summary (tables and intervals) is printed as JSON and written to ``--summary``.
+``--log``; the summary (tables and intervals) is printed as JSON and written to ``--summary``, and as
+Markdown tables next to it (``.md``).
 """
 
 from __future__ import annotations
@@ -142,6 +143,31 @@ def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noise
     return {"table": table, "ni_minus_no_ni": diffs}
 
 
+def _fmt(v, digits: int = 3) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, dict):
+        return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
+    return f"{v:.{digits}f}"
+
+
+def markdown(summary: dict) -> str:
+    """The summary as two Markdown tables (arms at equal k with the baselines; NI − no-NI with 95 % CIs)."""
+    lines = ["| row | token F1 | AUPRC | accuracy | selection rate | shortcut selected | train s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in summary["table"]:
+        lines.append(f"| {r['row']} | {_fmt(r.get('token_f1'))} | {_fmt(r.get('token_auprc'))} | "
+                     f"{_fmt(r.get('accuracy'))} | {_fmt(r.get('selection_rate'))} | {_fmt(r.get('shortcut_selected'))} | "
+                     f"{_fmt(r.get('train_seconds'), 0)} |")
+    lines += ["", "| method | noise | seeds | metric | NI − no-NI | 95 % CI | excludes 0 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for d in summary["ni_minus_no_ni"]:
+        for name, v in d.items():
+            if isinstance(v, dict) and "diff" in v:
+                lines.append(f"| {d['method']} | {d['noise']} | {len(d['seeds'])} | {name} | {v['diff']:+.4f} | "
+                             f"[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}] | {'yes' if v['excludes_0'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     """Parse options, run (or resume) every arm, print and write the summary."""
     ap = argparse.ArgumentParser()
@@ -226,6 +252,7 @@ def main() -> None:
     print(text)
     summary = Path(args.summary or f"benchmarks/results/select_predict_ni_{args.part}_summary.json")
     summary.write_text(text + "\n")
+    summary.with_suffix(".md").write_text(markdown(out))
 
 
 if __name__ == "__main__":
