@@ -72,3 +72,15 @@ def test_unknown_rule_is_rejected(tiny_synth):
     assert SELECTION_RULES == ("own", "top-k")
     with pytest.raises(ValueError, match="selection rule"):
         model.predict_results(tiny_synth, "test", rule="top-p")
+
+
+def test_the_contract_adapter_passes_the_rule(tiny_synth):
+    from rationalize import load_rationalizer
+
+    r = load_rationalizer("a2r", "select-predict", rule="top-k", k=0.25, epochs=1, max_steps_per_epoch=1, **FAST)
+    assert r.get_params()["rule"] == "top-k"
+    for ex, res in zip(tiny_synth["test"], r.fit(tiny_synth).rationalize(tiny_synth, "test")):
+        n = len(tiny_synth.doc(ex.docids[0]))
+        assert _hard_mask(res, n).sum() == k_tokens(0.25, n, fraction=True)
+    with pytest.raises(ValueError, match="selection rule"):
+        load_rationalizer("gumbel", rule="median")

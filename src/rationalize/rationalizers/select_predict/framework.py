@@ -119,9 +119,11 @@ class SelectPredictRationalizer(nn.Module):
     hidden: GRU hidden size per direction / CNN channels per width.
     sparsity: target fraction of document words to select (``None``: human-rationale fraction of train).
     continuity: allowed transitions per word (``None``: human rationales' rate on train).
-    sparsity_weight, continuity_weight: penalty weights (Lagrange step sizes for HardKuma).
+    sparsity_weight, continuity_weight: penalty weights (HardKuma and A2R do not use them: HardKuma has
+        Lagrange multipliers, A2R selects exactly k words).
     input_mode: how the predictor hides unselected words: ``mask`` (mask embedding) or ``delete``.
-    noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only).
+    noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only; no gradient reaches the
+        generator through replaced words, see :meth:`cut_noisy_gradient`).
     max_length: document words kept per example (longer documents are cut; the rest is never selected).
     complement_weight: weight of the complement control of Yu, Chang, Zhang & Jaakkola (EMNLP 2019):
         a third network learns to predict the label from the *unselected* words, and the generator is
