@@ -6,6 +6,10 @@ skipped when the script is re-run (resume).
     nice -n 10 python benchmarks/select_predict.py --part shortcut --seeds 0 1 2
     nice -n 10 python benchmarks/select_predict.py --part movies --methods gumbel --noise 0 0.1
 
+Every run is also scored under the equal-sparsity rule ``top-k`` (``token_f1_top_k``, ``accuracy_top_k`` at
+``k`` = the sparsity target); ``benchmarks/select_predict_ni.py`` is the paired noise-injection experiment
+with random and select-all rows at the same k.
+
 Metrics come from :func:`rationalize.metrics.evaluate` (ERASER scorer): token F1 and IOU F1 are the
 instance-macro / macro averages of the official score file; comprehensiveness and sufficiency are
 computed by :class:`rationalize.engine.faithfulness.FaithfulnessEngine` on the hard rationales.
@@ -57,6 +61,10 @@ def scores_of(model, ds, split: str, faithfulness: bool = True) -> dict:
         "selection_rate": _selection_rate(ds, split, results), "gold_fraction": ds.mean_rationale_fraction(split),
         "eval_seconds": time.perf_counter() - start,
     }
+    # the equal-sparsity rule: k_tokens(target, words) highest soft scores per document, the predictor reading them
+    top = evaluate(ds, split, model.predict_results(ds, split, rule="top-k"), detect="any_line")
+    out.update({"token_f1_top_k": top["token_prf"]["instance_macro"]["f1"],
+                "accuracy_top_k": top["classification_scores"]["accuracy"], "k": model.sparsity_})
     return out, results
 
 

@@ -14,7 +14,9 @@ FAST = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, 
 METHOD_KW = {
     "gumbel": dict(complement_weight=1.0),
     "lei2016": dict(complement_weight=0.3),
-    "hardkuma": dict(complement_weight=0.3),
+    # the reference multiplier (λ from 1e-5, η = 0.05) needs ~300 steps to reach its range; a test has 150
+    "hardkuma": dict(complement_weight=1.0, lagrange_lr=0.5, sparsity=0.1),
+    "a2r": dict(),
     "fresh": dict(extractor="input-x-gradient", rationale_type="threshold", trained_extractor=True),
 }
 

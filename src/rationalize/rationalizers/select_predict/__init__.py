@@ -4,11 +4,13 @@
 ``lei2016``    :class:`Lei2016` — Bernoulli selection, REINFORCE (Lei, Barzilay & Jaakkola, 2016)
 ``gumbel``     :class:`GumbelRationalizer` — straight-through Gumbel-sigmoid selection
 ``hardkuma``   :class:`HardKumaRationalizer` — HardKuma + Lagrangian relaxation (Bastings et al., 2019)
+``a2r``        :class:`A2R` — attention generator, soft + hard (top-k) predictors, JS (Yu et al., 2021)
 ``fresh``      :class:`Fresh` — explainer-extracted rationales, fresh predictor (Jain et al., 2020)
 =============  =====================================================================================
 
 Noise injection (Storek, Subbiah & McKeown, 2023) is an option of every method:
-``make_rationalizer("gumbel", noise_injection=0.1)`` or a :class:`NoiseInjection` instance.
+``make_rationalizer("a2r", noise_injection=0.1)`` or a :class:`NoiseInjection` instance. Every method
+also predicts under the equal-sparsity rule: ``predict_results(ds, split, rule="top-k")``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from rationalize.rationalizers.base import Registry
-from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.a2r import A2R
+from rationalize.rationalizers.select_predict.framework import SELECTION_RULES, SelectPredictRationalizer
 from rationalize.rationalizers.select_predict.fresh import Fresh
 from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
 from rationalize.rationalizers.select_predict.hardkuma import HardKuma, HardKumaRationalizer
@@ -25,7 +28,7 @@ from rationalize.rationalizers.select_predict.noise import NoiseInjection
 
 #: the methods by their ``method`` name (a :class:`~rationalize.rationalizers.base.Registry`)
 METHODS: Registry[type[SelectPredictRationalizer]] = Registry("select-predict", "rationalizer")
-for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, Fresh):
+for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, A2R, Fresh):
     METHODS.register(_cls.method, _cls)
 del _cls
 
@@ -35,5 +38,5 @@ def make_rationalizer(method: str, **params: Any) -> SelectPredictRationalizer:
     return METHODS.load(method, **params)
 
 
-__all__ = ["METHODS", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",
+__all__ = ["A2R", "METHODS", "SELECTION_RULES", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",
            "SelectPredictRationalizer", "make_rationalizer"]

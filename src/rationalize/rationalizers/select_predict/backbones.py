@@ -57,14 +57,15 @@ def _word_fields(pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Batch:
 
 
 def unit_term_frequency(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Relative frequency of each unit's id inside its own example (the "tf" of tf-idf)."""
+    """Relative frequency of each unit's id among the units ``mask`` marks in its row (the "tf" of tf-idf;
+    0 outside ``mask``)."""
     tf = torch.zeros(ids.shape, dtype=torch.float32)
     for i in range(ids.shape[0]):
         row = ids[i][mask[i]]
         if row.numel() == 0:
             continue
         _, inverse, counts = torch.unique(row, return_inverse=True, return_counts=True)
-        tf[i, : row.numel()] = counts[inverse].float() / row.numel()
+        tf[i, mask[i]] = counts[inverse].float() / row.numel()
     return tf
 
 
@@ -99,11 +100,27 @@ class Backbone(nn.Module):
         out = torch.gather(z_words, 1, idx)
         return torch.where(unit_word >= 0, out, torch.full_like(out, fill))
 
+    @classmethod
+    def document_units(cls, batch: Batch) -> torch.Tensor:
+        """``(B, U)`` true for the units of document words (not the query, special pieces or padding)."""
+        return (cls.units_of(batch, batch["selectable"].float(), fill=0.0) > 0) & batch["mask"]
+
+    @staticmethod
+    def words_of(batch: Batch, units: torch.Tensor) -> torch.Tensor:
+        """``(B, W)`` true for the words with at least one unit marked in ``units`` (the inverse of
+        :meth:`units_of` for boolean masks; identity for word backbones)."""
+        unit_word = batch.get("unit_word")
+        if unit_word is None:
+            return units
+        out = torch.zeros(batch["word_mask"].shape, dtype=torch.float32)
+        hit = (units & (unit_word >= 0)).float()
+        return out.scatter_reduce(1, unit_word.clamp(min=0), hit, "amax") > 0
+
     def unit_id_lists(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> list[list[int]]:
         """The unit ids of the *document* part of each pair (for noise-injection statistics)."""
         batch = self.collate(pairs)
-        doc_units = self.units_of(batch, batch["selectable"].float(), fill=0.0) > 0
-        return [batch["ids"][i][doc_units[i] & batch["mask"][i]].tolist() for i in range(len(pairs))]
+        doc_units = self.document_units(batch)
+        return [batch["ids"][i][doc_units[i]].tolist() for i in range(len(pairs))]
 
 
 class WordBackbone(Backbone):

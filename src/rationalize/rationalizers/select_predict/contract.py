@@ -14,7 +14,7 @@ from rationalize.data.results import Result
 from rationalize.data.schema import Dataset
 from rationalize.rationalizers.base import Rationalizer, register_adapters
 from rationalize.rationalizers.select_predict import METHODS
-from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import SELECTION_RULES, SelectPredictRationalizer
 
 #: the training options of :func:`~rationalize.rationalizers.select_predict.training.train_rationalizer`
 TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "patience", "seed", "max_steps_per_epoch", "val_split", "out")
@@ -23,17 +23,21 @@ TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "patience", "seed", "max_steps_pe
 class SelectPredictAdapter(Rationalizer):
     """A select-then-predict method: ``epochs``, ``batch_size``, ``lr``, ``patience``, ``seed``,
     ``max_steps_per_epoch``, ``val_split`` and ``out`` (a checkpoint folder) configure training; every other
-    keyword goes to the method's constructor (``encoder="cnn"``, ``sparsity=0.2``, ``noise_injection=0.1``)."""
+    keyword goes to the method's constructor (``encoder="cnn"``, ``sparsity=0.2``, ``noise_injection=0.1``).
+    ``rule="top-k"`` (with ``k``, default the sparsity target) writes the equal-sparsity rationales instead
+    of the method's own (see ``predict_results``)."""
 
     family = "select-predict"
 
     def __init__(self, model: SelectPredictRationalizer | str | None = None, *, epochs: int = 10,
                  batch_size: int = 32, lr: float | None = None, patience: int = 3, seed: int = 0,
                  max_steps_per_epoch: int | None = None, val_split: str = "val", out: str | None = None,
-                 predict_batch_size: int = 32, **method_params: Any):
+                 predict_batch_size: int = 32, rule: str = "own", k: float | None = None, **method_params: Any):
+        if rule not in SELECTION_RULES:
+            raise ValueError(f"unknown selection rule {rule!r}; use one of {', '.join(SELECTION_RULES)}")
         super().__init__(model=model, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
                          max_steps_per_epoch=max_steps_per_epoch, val_split=val_split, out=out,
-                         predict_batch_size=predict_batch_size, **method_params)
+                         predict_batch_size=predict_batch_size, rule=rule, k=k, **method_params)
         self.method_params = method_params
         self.model_: SelectPredictRationalizer | None = None
         if isinstance(model, str):
@@ -66,7 +70,8 @@ class SelectPredictAdapter(Rationalizer):
     def _rationalize(self, dataset: Dataset, split: str, *, limit: int | None = None) -> list[Result]:
         if self.model_ is None:
             raise ValueError(f"{self.name} is not trained: call fit(dataset) first or pass a trained model=")
-        return self.model_.predict_results(dataset, split, self.params["predict_batch_size"], limit=limit)
+        return self.model_.predict_results(dataset, split, self.params["predict_batch_size"], limit=limit,
+                                           rule=self.params["rule"], k=self.params["k"])
 
 
 register_adapters("select-predict", SelectPredictAdapter,

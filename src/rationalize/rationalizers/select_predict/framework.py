@@ -45,7 +45,7 @@ from rationalize.engine.training import (
 )
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import Vocab, embedding_matrix
-from rationalize.rationalizers.discretize import sentence_scores
+from rationalize.rationalizers.discretize import k_tokens, sentence_scores, top_k
 from rationalize.rationalizers.select_predict.backbones import (
     Backbone,
     Batch,
@@ -56,6 +56,12 @@ from rationalize.rationalizers.select_predict.backbones import (
 from rationalize.rationalizers.select_predict.noise import NoiseInjection
 
 log = logging.getLogger(__name__)
+
+#: test-time selection rules of :meth:`SelectPredictRationalizer.predict_results`: ``own`` is the
+#: method's own decision (``p > 0.5``, HardKuma's most likely outcome, A2R's top-k), ``top-k`` keeps the
+#: ``k_tokens(ρ, words)`` highest soft scores of every document (ρ the sparsity target), so that every
+#: method is compared at the same sparsity (equal-k evaluation)
+SELECTION_RULES = ("own", "top-k")
 
 @dataclass
 class Item:
@@ -113,9 +119,11 @@ class SelectPredictRationalizer(nn.Module):
     hidden: GRU hidden size per direction / CNN channels per width.
     sparsity: target fraction of document words to select (``None``: human-rationale fraction of train).
     continuity: allowed transitions per word (``None``: human rationales' rate on train).
-    sparsity_weight, continuity_weight: penalty weights (Lagrange step sizes for HardKuma).
+    sparsity_weight, continuity_weight: penalty weights (HardKuma and A2R do not use them: HardKuma has
+        Lagrange multipliers, A2R selects exactly k words).
     input_mode: how the predictor hides unselected words: ``mask`` (mask embedding) or ``delete``.
-    noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only).
+    noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only; no gradient reaches the
+        generator through replaced words, see :meth:`cut_noisy_gradient`).
     max_length: document words kept per example (longer documents are cut; the rest is never selected).
     complement_weight: weight of the complement control of Yu, Chang, Zhang & Jaakkola (EMNLP 2019):
         a third network learns to predict the label from the *unselected* words, and the generator is
@@ -246,7 +254,8 @@ class SelectPredictRationalizer(nn.Module):
         batch["labels"] = torch.as_tensor([it.label for it in items], dtype=torch.long)
         batch["items"] = list(items)
         if self.noise_injection is not None:
-            batch["tf"] = unit_term_frequency(batch["ids"], batch["mask"])
+            batch["doc_units"] = self.predictor.document_units(batch)
+            batch["tf"] = unit_term_frequency(batch["ids"], batch["doc_units"])
         return batch
 
     # ------------------------------------------------------------------ forward pieces
@@ -266,19 +275,47 @@ class SelectPredictRationalizer(nn.Module):
         probs = torch.where(sel, probs, torch.zeros_like(probs))
         return Selection(z, probs, extra)
 
+    def top_k_selection(self, batch: Batch, scores: torch.Tensor, k: float | None = None) -> torch.Tensor:
+        """``(B, W)`` 0/1 selection of the highest ``scores`` in every document of every example:
+        :func:`~rationalize.rationalizers.discretize.top_k` with ``k_tokens(k, document words)`` words
+        per document (``k`` a fraction, default the sparsity target ``sparsity_``; a document cut at
+        ``max_length`` keeps at most its visible words); query words 1, padding 0. Not differentiable."""
+        k = self.sparsity_ if k is None else k
+        z = torch.zeros(scores.shape)
+        values = scores.detach().float().numpy()
+        for i, it in enumerate(batch["items"]):
+            q = len(it.query)
+            docs = it.docs or [("", 0, len(it.words), len(it.words))]
+            for _, start, end, full in docs:
+                count = min(k_tokens(k, full, fraction=True), end - start)
+                mask = top_k(values[i, q + start : q + end], count, fraction=False)
+                z[i, q + start : q + end] = torch.from_numpy(mask.astype(np.float32))
+        sel, wm = batch["selectable"], batch["word_mask"]
+        return torch.where(sel, z, (wm & ~sel).float())
+
     def predict_logits(self, batch: Batch, z: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
         """Predictor logits from the words selected by ``z`` (``ids`` overrides the input ids, e.g. noise-injected)."""
         return self.predictor_head(self.predictor.pooled(batch, z, ids, self.input_mode))
 
-    def inject_noise(self, batch: Batch, z: torch.Tensor) -> tuple[torch.Tensor | None, float]:
-        """Noisy predictor ids during training (``None`` without noise injection) and the replaced
-        fraction of selected units."""
+    def inject_noise(self, batch: Batch, z: torch.Tensor) -> tuple[torch.Tensor | None, float, torch.Tensor | None]:
+        """Noisy predictor ids during training (``None`` without noise injection), the replaced fraction
+        of selected units, and ``(B, W)`` the words with a replaced unit (``None`` without noise)."""
         if self.noise_injection is None or not self.training:
-            return None, 0.0
+            return None, 0.0, None
         chosen = (z > 0) & batch["selectable"]
         units = (self.predictor.units_of(batch, chosen.float(), fill=0.0) > 0) & batch["mask"]
-        noisy, replaced = self.noise_injection(batch["ids"], batch["tf"], units)
-        return noisy, float(replaced.sum()) / max(1, int(units.sum()))
+        noisy, replaced = self.noise_injection(batch["ids"], batch["tf"], units, document=batch["doc_units"])
+        words = self.predictor.words_of(batch, replaced)
+        return noisy, float(replaced.sum()) / max(1, int(units.sum())), words
+
+    @staticmethod
+    def cut_noisy_gradient(z: torch.Tensor, replaced_words: torch.Tensor | None) -> torch.Tensor:
+        """``z`` with its gradient cut at the replaced words: a replaced position shows the predictor a
+        word the generator never picked, so the generator must not be credited (or blamed) for it
+        through the predictor's loss (the noisy hard path; Storek et al. never back-propagate it)."""
+        if replaced_words is None:
+            return z
+        return torch.where(replaced_words, z.detach(), z)
 
     # ------------------------------------------------------------------ training
     #: whether gradients flow from the predictor into ``z`` (False for REINFORCE)
@@ -304,8 +341,8 @@ class SelectPredictRationalizer(nn.Module):
         if int(self.steps_) <= self.predictor_warmup_steps:
             return self._predictor_warmup_step(batch)
         sel = self.select(batch)
-        noisy, replaced = self.inject_noise(batch, sel.z)
-        logits = self.predict_logits(batch, sel.z, noisy)
+        noisy, replaced, replaced_words = self.inject_noise(batch, sel.z)
+        logits = self.predict_logits(batch, self.cut_noisy_gradient(sel.z, replaced_words), noisy)
         ce = F.cross_entropy(logits, batch["labels"], reduction="none")
         rate, trans = rate_and_transitions(sel.z, batch["selectable"])
         comp_loss = penalty = None
@@ -403,14 +440,26 @@ class SelectPredictRationalizer(nn.Module):
                    out_dir=out_dir)
 
     # ------------------------------------------------------------------ inference
-    def _infer(self, items: Sequence[Item], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per item: z over document words, selection probabilities, class probabilities."""
+    def eval_selection(self, batch: Batch, rule: str = "own", k: float | None = None) -> Selection:
+        """The prediction-time selection under ``rule`` (:data:`SELECTION_RULES`): the method's own ``z``,
+        or ``top-k`` of its soft scores at ``k`` (default the sparsity target); soft scores unchanged."""
+        if rule not in SELECTION_RULES:
+            raise ValueError(f"unknown selection rule {rule!r}; use one of {', '.join(SELECTION_RULES)}")
+        sel = self.select(batch)
+        if rule == "top-k":
+            sel = Selection(self.top_k_selection(batch, sel.probs, k), sel.probs, sel.extra)
+        return sel
+
+    def _infer(self, items: Sequence[Item], batch_size: int, rule: str = "own",
+               k: float | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per item: z over document words (under ``rule``), selection probabilities, class probabilities
+        (of the predictor reading that z)."""
         self._check_built()
         out = []
         with eval_mode(self), torch.no_grad():
             for chunk in iterate_minibatches(list(items), batch_size):
                 batch = self.collate(chunk)
-                sel = self.select(batch)
+                sel = self.eval_selection(batch, rule, k)
                 proba = torch.softmax(self.predict_logits(batch, sel.z), -1).numpy()
                 for i, it in enumerate(chunk):
                     q = len(it.query)
@@ -441,17 +490,20 @@ class SelectPredictRationalizer(nn.Module):
         return out
 
     def predict_results(self, dataset: Dataset, split: str, batch_size: int | None = 32, *,
-                        limit: int | None = None) -> list[Result]:
+                        limit: int | None = None, rule: str = "own", k: float | None = None) -> list[Result]:
         """ERASER results for ``split`` (its first ``limit`` examples): hard rationales (selected words as
         spans), selection probabilities as soft token scores, their mean per sentence as soft sentence
         scores (the default :data:`~rationalize.rationalizers.discretize.SENTENCE_REDUCE`, as post-hoc
-        results), and the predicted class with its probabilities."""
+        results), and the predicted class with its probabilities. ``rule`` (:data:`SELECTION_RULES`)
+        decides the hard rationale the predictor reads: the method's own (default) or ``top-k``, the
+        ``k_tokens(k, words)`` highest soft scores of every document (``k`` default: the sparsity target),
+        the equal-sparsity comparison of different methods."""
         self._check_built()
         index = {lab: i for i, lab in enumerate(self.labels)}
         examples = dataset[split][:limit] if limit is not None else dataset[split]
         items = [self._item(ex, dataset, index) for ex in examples]
         results = []
-        for it, (z, probs, proba) in zip(items, self._infer(items, batch_size or 32)):
+        for it, (z, probs, proba) in zip(items, self._infer(items, batch_size or 32, rule, k)):
             rats = []
             for docid, start, end, full in it.docs:
                 hard = np.zeros(full, dtype=bool)

@@ -6,15 +6,22 @@ stretched to ``(l, r) = (-0.1, 1.1)`` and rectified into [0, 1]: ``h = min(1, ma
 ``h`` has point masses at exactly 0 and 1 and a continuous density in between, so a word is truly
 dropped with probability ``P(h=0)`` yet the sample stays differentiable in ``a, b``.
 
-Constraints instead of penalties (Lagrangian relaxation): the expected fraction of non-zero words
-``E[L0]/T = mean_t (1 - P(h_t = 0))`` must equal the sparsity target, and the expected transitions
-per word ``mean_t [P0_t (1-P0_{t+1}) + (1-P0_t) P0_{t+1}]`` stay below the continuity target. The loss
-adds ``λ_i · c_i`` with ``c_i`` the constraint value smoothed by a moving average; after every
-optimizer step the multipliers ascend the constraint, ``λ_i ← λ_i + η w_i c_i`` (``η`` =
-``lagrange_lr``, ``w`` = ``sparsity_weight`` / ``continuity_weight``), projected onto ``λ_1 >= 0`` for the inequality.
-Deviation from the paper: Bastings et al. bound E[L0] from above only; we make it an equality
-(``λ_0`` may become negative), which matches the target sparsity and revives a generator that has
-collapsed to selecting nothing (whose samples, all exactly 0, get no gradient from the predictor).
+Constraints instead of penalties: the Lagrangian relaxation of the reference code
+(``bastings/interpretable_predictions``, ``latent_rationale/beer/models/latent.py``, after Rezende &
+Viola's GECO). The constraint is one-sided, ``c_0 = E[L0]/T - target <= 0`` with
+``E[L0]/T = mean_t (1 - P(h_t = 0))``; its batch value is smoothed by a moving average
+(``lagrange_alpha``, 0.5), the loss adds ``λ_0 · c_0`` (value of the average, gradient of the batch)
+and after every optimizer step the multiplier moves **multiplicatively** and stays **bounded**:
+``λ_0 ← clip(λ_0 · exp(η · c_0), λ_min, λ_max)`` with ``η = lagrange_lr`` (0.05), ``λ_min = 1e-12``,
+``λ_max = 5`` and ``λ_0 = lambda_init`` (1e-5) at the start. Below the target the multiplier decays
+towards 0 and only the predictor's loss acts, above it the pressure grows up to ``λ_max``.
+
+The continuity constraint (expected transitions per word
+``mean_t [P0_t (1-P0_{t+1}) + (1-P0_t) P0_{t+1}]`` at most the continuity allowance, same update) is
+**off by default when a selection target is given** (``sparsity=``): a 30 % target needs about 0.4
+transitions per word when words are picked one by one, and an allowance of 0.025 (movies' human rate)
+would fight the selection from the first step. ``continuity_constraint=True`` turns it on. The
+reference trains with Adam at learning rate 4e-4 and weight decay 2e-6 (:attr:`HardKumaRationalizer.train_defaults`).
 
 Prediction is deterministic: ``h = 0`` where ``P(h=0)`` is the most likely of {0, 1, (0,1)}, ``h = 1``
 where ``P(h=1)`` is, otherwise the expected value of the stretched Kumaraswamy, clipped to [0, 1].
@@ -94,32 +101,46 @@ class HardKuma:
         return torch.where(zero, torch.zeros_like(mean), torch.where(one, torch.ones_like(mean), mean))
 
 
-def _scaled(value: torch.Tensor, target: float) -> torch.Tensor:
-    room = target if float(value.detach()) < target else 1.0 - target
-    return (value - target) / max(room, 1e-6)
-
-
 class HardKumaRationalizer(SelectPredictRationalizer):
-    """Extra parameters: ``lagrange_lr`` (step size of the multipliers, default 0.05),
-    ``lagrange_alpha`` (moving-average factor of the constraints, default 0.9), ``lambda_init`` (initial
-    multipliers, default 0.0), ``min_ab`` (a and b = min_ab + softplus(.), default 1e-2)."""
+    """Extra parameters: ``lagrange_lr`` (η of the multiplicative multiplier update, default 0.05),
+    ``lagrange_alpha`` (moving-average factor of the constraints, default 0.5), ``lambda_init`` (initial
+    multipliers, default 1e-5), ``lambda_min`` / ``lambda_max`` (bounds, 1e-12 / 5), ``min_ab`` (a and
+    b = min_ab + softplus(.), default 1e-2), ``continuity_constraint`` (``None``: on only when no
+    ``sparsity`` target is given). Defaults are the reference code's (module docstring)."""
 
     method = "hardkuma"
+    #: the reference's optimiser settings (Bastings et al.'s beer/sst ``train.py`` defaults)
+    train_defaults = {"lr": 4e-4, "weight_decay": 2e-6}
 
-    def __init__(self, *args, lagrange_lr: float = 0.05, lagrange_alpha: float = 0.9, lambda_init: float = 0.0,
-                 min_ab: float = 1e-2, **kw):
+    def __init__(self, *args, lagrange_lr: float = 0.05, lagrange_alpha: float = 0.5, lambda_init: float = 1e-5,
+                 lambda_min: float = 1e-12, lambda_max: float = 5.0, min_ab: float = 1e-2,
+                 continuity_constraint: bool | None = None, **kw):
+        if not 0 < lambda_min <= lambda_init <= lambda_max:
+            raise ValueError(f"need 0 < lambda_min <= lambda_init <= lambda_max, got {lambda_min}, {lambda_init}, "
+                             f"{lambda_max}")
         super().__init__(*args, lagrange_lr=lagrange_lr, lagrange_alpha=lagrange_alpha, lambda_init=lambda_init,
-                         min_ab=min_ab, **kw)
+                         lambda_min=lambda_min, lambda_max=lambda_max, min_ab=min_ab,
+                         continuity_constraint=continuity_constraint, **kw)
         self.lagrange_lr = lagrange_lr
         self.lagrange_alpha = lagrange_alpha
         self.lambda_init = lambda_init
+        self.lambda_min = lambda_min
+        self.lambda_max = lambda_max
         self.min_ab = min_ab
+        self.continuity_constraint = continuity_constraint
+
+    @property
+    def uses_continuity(self) -> bool:
+        """Whether the continuity constraint is active (``continuity_constraint``, or by default only
+        when the selection target is not given explicitly)."""
+        if self.continuity_constraint is None:
+            return self.sparsity is None
+        return bool(self.continuity_constraint)
 
     def _build_generator_head(self) -> None:
         self.generator_head = nn.Linear(self.generator.out_dim, 2)
         self.register_buffer("lambdas", torch.full((2,), float(self.lambda_init)))
         self.register_buffer("constraint_ma", torch.zeros(2))
-        self.register_buffer("ma_ready", torch.zeros((), dtype=torch.bool))
 
     def distribution(self, batch: Batch) -> HardKuma:
         """The per-word HardKuma distribution (Bastings et al., 2019) from the generator's two outputs
@@ -133,7 +154,8 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         return HardKuma(a, b)
 
     def select(self, batch: Batch) -> Selection:
-        """A HardKuma sample in training, its deterministic value at eval; keeps ``P(z = 0)`` for the objective."""
+        """A HardKuma sample in training, its deterministic value at eval; keeps ``P(z = 0)`` for the objective
+        and ``1 - P(h = 0)`` as the soft scores (what the ``top-k`` rule ranks)."""
         dist = self.distribution(batch)
         z = dist.sample() if self.training else dist.deterministic()
         p0 = dist.p0()
@@ -141,8 +163,9 @@ class HardKumaRationalizer(SelectPredictRationalizer):
 
     def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
                   trans: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Cross-entropy plus Lagrangian terms holding the expected L0 and transitions at their targets
-        (Bastings et al., 2019); the multipliers move in :meth:`after_optimizer_step`."""
+        """Cross-entropy plus the Lagrangian terms ``λ_i · c_i`` of the one-sided constraints (expected L0
+        at most the target; expected transitions at most the allowance, when on); the multipliers move
+        in :meth:`after_optimizer_step`."""
         selectable = batch["selectable"].float()
         n = selectable.sum(1).clamp(min=1)
         nonzero = 1 - sel.extra["p0"]
@@ -150,21 +173,20 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         pair = selectable[:, 1:] * selectable[:, :-1]
         flips = nonzero[:, 1:] * (1 - nonzero[:, :-1]) + (1 - nonzero[:, 1:]) * nonzero[:, :-1]
         expected_trans = (flips * pair).sum(1) / n
-        # constraints scaled to [-1, 1] (deviation / room on that side of the target), so that falling
-        # below and rising above the target move the multipliers at comparable speeds
-        c = torch.stack([_scaled(l0.mean(), self.sparsity_), _scaled(expected_trans.mean(), self.continuity_)])
+        c = torch.stack([l0.mean() - self.sparsity_, expected_trans.mean() - self.continuity_])
         with torch.no_grad():
-            ma = torch.where(self.ma_ready, self.lagrange_alpha * self.constraint_ma + (1 - self.lagrange_alpha) * c, c)
+            ma = self.lagrange_alpha * self.constraint_ma + (1 - self.lagrange_alpha) * c
             self.constraint_ma.copy_(ma)
-            self.ma_ready.fill_(True)
         smoothed = c + (ma - c).detach()  # value of the moving average, gradient of the current batch
-        loss = ce.mean() + (self.lambdas * smoothed).sum()
+        active = torch.tensor([1.0, 1.0 if self.uses_continuity else 0.0])
+        loss = ce.mean() + (active * self.lambdas * smoothed).sum()
         return {"loss": loss, "l0": l0.mean().detach(), "expected_transitions": expected_trans.mean().detach(),
-                "lambda_sparsity": self.lambdas[0].clone(), "lambda_continuity": self.lambdas[1].clone()}
+                "lambda_sparsity": self.lambdas[0].clone(), "lambda_continuity": self.lambdas[1].clone() * active[1]}
 
     def after_optimizer_step(self) -> None:
-        """Gradient ascent on the multipliers (the continuity one projected onto λ >= 0)."""
-        step = self.lagrange_lr * self.ramp() * torch.tensor([self.sparsity_weight, self.continuity_weight])
-        new = self.lambdas + step * self.constraint_ma
-        new[1] = new[1].clamp(min=0.0)
+        """The reference's multiplier update: ``λ ← clip(λ · exp(lagrange_lr · c_ma), lambda_min, lambda_max)``
+        (the continuity multiplier only while that constraint is on)."""
+        new = (self.lambdas * torch.exp(self.lagrange_lr * self.constraint_ma)).clamp(self.lambda_min, self.lambda_max)
+        if not self.uses_continuity:
+            new[1] = self.lambdas[1]
         self.lambdas.copy_(new)

@@ -3,19 +3,28 @@
 During training only, part of the *selected* tokens is replaced by other words before the predictor
 reads them. A generator that tries to pass the label through *which* uninformative tokens it picks
 (e.g. a rare filler word placed where the label is known) loses that channel, because uninformative
-selected tokens are exactly the ones that get replaced; informative content mostly survives. Following
-the paper (which adapts the tf-idf word replacement of Xie et al., 2020, UDA):
+selected tokens are exactly the ones that get replaced; informative content mostly survives. As in the
+paper's released code (``adamstorek/noise_injection``: ``generate_word_statistics.py`` computes the
+statistics, the data loader scales them by ``noise_p``, ``models.py`` replaces the selected words),
+which adapts the tf-idf word replacement of Xie et al. (2020, UDA):
 
-* a selected token's replacement probability is higher when its tf-idf in its own document is low:
-  ``p_i ∝ max_j s_j - s_i`` over the selected tokens ``j`` of the example (``s`` = tf-idf), scaled so
-  that the mean over selected tokens is ``rate`` (and capped at 1);
+* ``token_probability="document"`` (default, the reference): every unit ``i`` of a document gets
+  ``p_i = min(1, rate · n · (max_doc s - s_i) / Σ_doc (max s - s))`` over the ``n`` units of the
+  whole document (``s`` = tf-idf in its document; uniform ``rate`` when all scores are equal); a
+  selected unit is replaced with its ``p_i``. The probabilities do not depend on the selection, so a
+  generator that selects informative words loses fewer of them (the replaced fraction of a selection
+  is not fixed);
 * replacement words are drawn from a distribution over the training vocabulary scored the same way:
   ``q(w) ∝ max_v S(v) - S(w)`` where ``S(w) = Σ_docs tf(w, d) · idf(w)``, so frequent, uninformative
   words are the most likely replacements and replacements carry little label information.
 
-``token_probability="uniform"`` and ``replacement="uniform"`` / ``"unigram"`` are ablations. Positions
-are the predictor's own input units (words for BiGRU/CNN, word pieces for a transformer), so the mask
-and the replaced units are always aligned.
+``token_probability="selection"`` is this package's earlier variant (the same weights normalised over
+the *selected* units only, so every selection loses exactly ``rate`` of its units; kept as an
+ablation, ``"tfidf"`` is its old name), ``"uniform"`` replaces every selected unit with probability
+``rate``; ``replacement="uniform"`` / ``"unigram"`` are ablations of ``q``. Positions are the
+predictor's own input units (words for BiGRU/CNN, word pieces for a transformer), so the mask and the
+replaced units are always aligned. Documents are the part of the example the model reads (cut at
+``max_length``); the query is never part of them.
 """
 
 from __future__ import annotations
@@ -26,17 +35,21 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-TOKEN_PROBABILITIES = ("tfidf", "uniform")
+TOKEN_PROBABILITIES = ("document", "selection", "uniform")
+#: old names of token probabilities (models saved before the reference formula was the default)
+_ALIASES = {"tfidf": "selection"}
 REPLACEMENTS = ("tfidf", "uniform", "unigram")
 
 
 class NoiseInjection:
-    """Replace a ``rate`` fraction of selected tokens during training. Call :meth:`fit` on the training
-    documents (lists of unit ids) first; learned statistics end in ``_``."""
+    """Replace selected tokens during training, at ``rate`` (``noise_p`` in the reference) scaled per
+    token by its tf-idf (see the module docstring). Call :meth:`fit` on the training documents (lists of
+    unit ids) first; learned statistics end in ``_``."""
 
-    def __init__(self, rate: float = 0.1, token_probability: str = "tfidf", replacement: str = "tfidf"):
+    def __init__(self, rate: float = 0.1, token_probability: str = "document", replacement: str = "tfidf"):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"noise-injection rate must be in [0, 1], got {rate}")
+        token_probability = _ALIASES.get(token_probability, token_probability)
         if token_probability not in TOKEN_PROBABILITIES:
             raise ValueError(f"token_probability must be one of {TOKEN_PROBABILITIES}, got {token_probability!r}")
         if replacement not in REPLACEMENTS:
@@ -93,12 +106,19 @@ class NoiseInjection:
         self.replacement_distribution_ = q / q.sum()
         return self
 
-    def replace_probability(self, ids: torch.Tensor, tf: torch.Tensor, selected: torch.Tensor) -> torch.Tensor:
-        """Per-unit replacement probability (0 outside ``selected``); mean over selected units = ``rate``
-        up to the cap at 1."""
+    def replace_probability(self, ids: torch.Tensor, tf: torch.Tensor, selected: torch.Tensor,
+                            document: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-unit replacement probability, 0 outside ``selected``. ``document`` marks each row's document
+        units (default: ``selected``); ``tf`` is each unit's relative frequency in its document. With
+        ``"document"`` the probabilities are the reference formula over the whole document (see the
+        module docstring); with ``"selection"`` their mean over the selected units is ``rate`` up to the
+        cap at 1."""
         sel = selected.float()
         if self.token_probability == "uniform":
             return sel * self.rate
+        if self.token_probability == "document":
+            doc = selected if document is None else document
+            return self.document_probability(ids, tf, doc) * sel
         s = tf * self.idf_[ids]
         top = torch.where(selected, s, torch.full_like(s, -math.inf)).max(1, keepdim=True).values
         w = torch.where(selected, top - s, torch.zeros_like(s))
@@ -116,12 +136,27 @@ class NoiseInjection:
             p = p + excess * share / share.sum(1, keepdim=True).clamp(min=1e-12)
         return p.clamp(0, 1) * sel
 
+    def document_probability(self, ids: torch.Tensor, tf: torch.Tensor, document: torch.Tensor) -> torch.Tensor:
+        """The reference's per-document probabilities for every unit of ``document`` (0 elsewhere):
+        ``min(1, rate · n · (max s - s_i) / Σ (max s - s))`` with ``s = tf · idf`` over the row's ``n``
+        document units, and ``rate`` everywhere when all ``s`` are equal (the reference's uniform case)."""
+        doc = document.float()
+        s = tf * self.idf_[ids]
+        top = torch.where(document, s, torch.full_like(s, -math.inf)).max(1, keepdim=True).values
+        w = torch.where(document, top - s, torch.zeros_like(s))
+        n = doc.sum(1, keepdim=True)
+        total = w.sum(1, keepdim=True)
+        relative = torch.where(total > 1e-12, w * n / total.clamp(min=1e-12), doc)
+        return (self.rate * relative).clamp(max=1.0) * doc
+
     def __call__(self, ids: torch.Tensor, tf: torch.Tensor, selected: torch.Tensor,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(noisy_ids, replaced)``: ids with part of the ``selected`` units replaced."""
+                 generator: torch.Generator | None = None,
+                 document: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(noisy_ids, replaced)``: ids with part of the ``selected`` units replaced (``document``
+        as in :meth:`replace_probability`)."""
         if not hasattr(self, "idf_"):
             raise RuntimeError("NoiseInjection.fit() must be called before use")
-        p = self.replace_probability(ids, tf, selected)
+        p = self.replace_probability(ids, tf, selected, document)
         replaced = (torch.rand(p.shape, generator=generator) < p) & selected
         n = int(replaced.sum())
         if n == 0:

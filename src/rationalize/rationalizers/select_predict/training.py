@@ -1,7 +1,7 @@
 """Training a select-then-predict rationalizer by method name, as ``rationalize train rationalizer`` does.
 
 :func:`train_rationalizer` builds the method (:func:`~rationalize.rationalizers.select_predict.make_rationalizer`:
-``lei2016``, ``gumbel``, ``hardkuma`` or ``fresh``, any of them with noise injection), fits it with the
+``lei2016``, ``gumbel``, ``hardkuma``, ``a2r`` or ``fresh``, any of them with noise injection), fits it with the
 shared loop (early stopping on the validation objective, checkpoints, resume from ``out``) and saves it;
 the folder reloads with :func:`rationalize.models.load_model`. The command line, the demo and the
 benchmarks all train through it, so they share the same defaults.
@@ -30,13 +30,16 @@ def train_rationalizer(dataset: Dataset, method: str, out: str | Path | None, *,
                        **params: Any) -> SelectPredictRationalizer:
     """Build, fit and (with ``out``) save a rationalizer; ``params`` go to the method's constructor.
 
-    ``lr`` defaults to 1e-3 for the word-vector encoders and 2e-5 for a transformer. The returned model
+    ``lr`` defaults to 1e-3 for the word-vector encoders (or the method's ``train_defaults``, e.g.
+    HardKuma's reference 4e-4 with weight decay 2e-6) and 2e-5 for a transformer. The returned model
     carries its training history (``history_``) and its training time in seconds (``train_seconds_``)."""
     model = make_rationalizer(method, seed=seed, **params)
+    defaults = getattr(model, "train_defaults", {}) if model.encoder in WORD_VECTOR_ENCODERS else {}
     if lr is None:
-        lr = 2e-5 if model.encoder not in WORD_VECTOR_ENCODERS else 1e-3
+        lr = 2e-5 if model.encoder not in WORD_VECTOR_ENCODERS else defaults.get("lr", 1e-3)
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience, monitor="objective",
-                      mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch)
+                      mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch,
+                      weight_decay=defaults.get("weight_decay", 0.0))
     start = time.perf_counter()
     model.fit(dataset, train_split, val_split, cfg, out_dir=out)
     model.train_seconds_ = time.perf_counter() - start

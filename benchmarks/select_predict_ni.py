@@ -1,0 +1,259 @@
+"""Noise injection at equal sparsity: paired seeds, noise 0 / 0.1 / 0.2, paired bootstrap CIs (issue 15).
+
+Every arm trains the same method with the same seeds; only ``noise_injection`` differs. Each trained model
+is scored on the test split under its own selection rule and under ``top-k`` (``k_tokens(ρ, words)`` per
+document, ρ the sparsity target), beside two baselines at the same k: random words and every word. For
+every noise rate > 0 the table gives the difference NI − no-NI of token F1 at equal k, token AUPRC of the
+soft scores and accuracy, with a 95 % paired bootstrap interval that resamples seeds and reviews.
+
+    nice -n 10 python benchmarks/select_predict_ni.py --part movies --methods a2r --seeds 0 1 2
+    nice -n 10 python benchmarks/select_predict_ni.py --part synthetic --methods a2r --seeds 0 1 2
+
+Records (one JSON line per run, written as soon as the run ends; a rerun skips them: resume) go to
+``--log``; the summary (tables and intervals) is printed as JSON and written to ``--summary``, and as
+Markdown tables next to it (``.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rationalize.data import load_dataset, make_synthetic
+from rationalize.data.jsonl import JsonlAppender, iter_jsonl
+from rationalize.data.results import DocRationale, Result
+from rationalize.data.schema import mask_to_spans
+from rationalize.metrics import evaluate
+from rationalize.metrics.evaluate import per_example_metrics
+from rationalize.rationalizers.discretize import top_k
+from rationalize.rationalizers.select_predict.training import train_rationalizer
+
+RULES = ("own", "top-k")
+
+
+def scores(ds, split: str, results: list[Result]) -> dict:
+    """ERASER scores of ``results`` plus the per-review arrays the bootstrap resamples."""
+    s = evaluate(ds, split, results, detect="any_line")
+    zero = {"p": 0.0, "r": 0.0, "f1": 0.0}
+    tok = s.get("token_prf", {"instance_macro": zero})["instance_macro"]
+    cls = s.get("classification_scores", {})
+    per = per_example_metrics(ds, split, results)
+    ids = [ex.id for ex in ds[split]]
+    rate = []
+    for ex, r in zip(ds[split], results):
+        n = sum(len(d) for d in ds.docs_of(ex))
+        rate.append(sum(e - b for rat in r.rationales for b, e in rat.hard) / max(1, n))
+    shortcut = []  # synthetic shortcut benchmark: share of the document's shortcut-word occurrences selected
+    for ex, r in zip(ds[split], results):
+        pos = ex.metadata.get("shortcut_positions", []) if ex.metadata else []
+        chosen = {t for rat in r.rationales for b, e in rat.hard for t in range(b, e)}
+        shortcut.append(sum(p in chosen for p in pos) / len(pos) if pos else float("nan"))
+    if not np.isnan(shortcut).all():
+        per_shortcut = {"shortcut_selected": shortcut}
+    else:
+        per_shortcut = {}
+    return {"token_f1": tok["f1"], "token_p": tok["p"], "token_r": tok["r"],
+            "shortcut_selected": float(np.nanmean(shortcut)) if per_shortcut else None,
+            "token_auprc": s.get("token_soft_metrics", {}).get("auprc"),
+            "accuracy": cls.get("accuracy"), "macro_f1": cls.get("prf", {}).get("macro avg", {}).get("f1-score"),
+            "selection_rate": float(np.mean(rate)),
+            "per_review": {"token_f1": [per[i]["token_f1"] for i in ids],
+                           "token_auprc": [per[i]["token_auprc"] for i in ids],
+                           "correct": [float(per[i]["correct"]) for i in ids], **per_shortcut}}
+
+
+def baseline_results(ds, split: str, kind: str, k: float, seed: int) -> list[Result]:
+    """Random words (``top_k`` of uniform scores, the same k) or every word, as ERASER results."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for ex in ds[split]:
+        rats = []
+        for doc in ds.docs_of(ex):
+            n = len(doc)
+            if kind == "random":
+                soft = rng.random(n)
+                hard = top_k(soft, k, fraction=True)
+            else:  # every word; no ranking, so no soft scores (a constant score's AUPRC means nothing)
+                soft, hard = None, np.ones(n, dtype=bool)
+            rats.append(DocRationale(doc.docid, mask_to_spans(hard), None if soft is None else soft.tolist(), None))
+        out.append(Result(ex.id, rats, None, None))
+    return out
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Mean of ``b - a`` over (seed, review) pairs and its 95 % percentile interval, resampling seeds and
+    reviews with replacement (both arms see the same draws: a paired bootstrap)."""
+    d = b - a  # (seeds, reviews)
+    rng = np.random.default_rng(seed)
+    s, r = d.shape
+    stats = np.empty(n_boot)
+    for i in range(n_boot):
+        rows = rng.integers(0, s, s)
+        cols = rng.integers(0, r, r)
+        stats[i] = np.nanmean(d[np.ix_(rows, cols)])
+    lo, hi = np.percentile(stats, [2.5, 97.5])
+    return {"diff": float(np.nanmean(d)), "ci95": [float(lo), float(hi)], "excludes_0": bool(lo > 0 or hi < 0),
+            "n_seeds": s, "n_reviews": r}
+
+
+def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noises: list[float]) -> dict:
+    """Mean ± std per arm and rule, the baseline rows, and the paired NI − no-NI intervals."""
+    table = []
+    for b in baselines:
+        table.append({"row": b["id"], **{m: b[m] for m in ("token_f1", "token_auprc", "selection_rate")}})
+    diffs = []
+    for method in methods:
+        for noise in noises:
+            arm = sorted([r for r in runs if r["method"] == method and r["noise"] == noise], key=lambda r: r["seed"])
+            if not arm:
+                continue
+            for rule in RULES:
+                row = {"row": f"{method} noise {noise} ({rule})", "seeds": [r["seed"] for r in arm],
+                       "train_seconds": statistics.mean(r["train_seconds"] for r in arm)}
+                for m in ("token_f1", "token_auprc", "accuracy", "macro_f1", "selection_rate", "shortcut_selected"):
+                    vals = [r[rule][m] for r in arm if r[rule].get(m) is not None]
+                    row[m] = {"mean": statistics.mean(vals), "std": statistics.pstdev(vals)} if vals else None
+                table.append(row)
+            base = {r["seed"]: r for r in runs if r["method"] == method and r["noise"] == 0.0}
+            if noise == 0.0:
+                continue
+            seeds = [r["seed"] for r in arm if r["seed"] in base]
+            if not seeds:
+                continue
+            by = {r["seed"]: r for r in arm}
+            entry = {"method": method, "noise": noise, "seeds": seeds}
+            keys = [("token_f1_top_k", "token_f1"), ("token_auprc", "token_auprc"), ("accuracy_top_k", "correct")]
+            if "shortcut_selected" in base[seeds[0]]["top-k"]["per_review"]:
+                keys.append(("shortcut_selected_top_k", "shortcut_selected"))
+            for name, key in keys:
+                a = np.array([base[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
+                b = np.array([by[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
+                entry[name] = paired_bootstrap(a, b)
+            a = np.array([base[s]["own"]["per_review"]["correct"] for s in seeds], dtype=float)
+            b = np.array([by[s]["own"]["per_review"]["correct"] for s in seeds], dtype=float)
+            entry["accuracy_own"] = paired_bootstrap(a, b)
+            diffs.append(entry)
+    return {"table": table, "ni_minus_no_ni": diffs}
+
+
+def _fmt(v, digits: int = 3) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, dict):
+        return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
+    return f"{v:.{digits}f}"
+
+
+def markdown(summary: dict) -> str:
+    """The summary as two Markdown tables (arms at equal k with the baselines; NI − no-NI with 95 % CIs)."""
+    lines = ["| row | token F1 | AUPRC | accuracy | selection rate | shortcut selected | train s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in summary["table"]:
+        lines.append(f"| {r['row']} | {_fmt(r.get('token_f1'))} | {_fmt(r.get('token_auprc'))} | "
+                     f"{_fmt(r.get('accuracy'))} | {_fmt(r.get('selection_rate'))} | {_fmt(r.get('shortcut_selected'))} | "
+                     f"{_fmt(r.get('train_seconds'), 0)} |")
+    lines += ["", "| method | noise | seeds | metric | NI − no-NI | 95 % CI | excludes 0 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for d in summary["ni_minus_no_ni"]:
+        for name, v in d.items():
+            if isinstance(v, dict) and "diff" in v:
+                lines.append(f"| {d['method']} | {d['noise']} | {len(d['seeds'])} | {name} | {v['diff']:+.4f} | "
+                             f"[{v['ci95'][0]:+.4f}, {v['ci95'][1]:+.4f}] | {'yes' if v['excludes_0'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Parse options, run (or resume) every arm, print and write the summary."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--part", choices=["movies", "synthetic"], required=True)
+    ap.add_argument("--methods", nargs="+", default=["a2r"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--noise", nargs="+", type=float, default=[0.0, 0.1, 0.2])
+    ap.add_argument("--sparsity", type=float, default=0.2, help="ρ: training target and the k of top-k")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--patience", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--encoder", default="bigru")
+    ap.add_argument("--embeddings", default="glove50")
+    ap.add_argument("--hidden", type=int, default=50)
+    ap.add_argument("--max-length", type=int, default=1024)
+    ap.add_argument("--max-steps-per-epoch", type=int, default=None)
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra constructor parameter of the method (JSON value)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--movies", default="/work/shared/data/movies")
+    ap.add_argument("--shortcut-rate", type=float, default=0.6, help="synthetic: share of documents with a shortcut word")
+    ap.add_argument("--log", default=None)
+    ap.add_argument("--summary", default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    extra = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
+    tag = f"{args.part}/{args.encoder}{args.hidden}/L{args.max_length}/s{args.sparsity}/e{args.epochs}" + "".join(
+        f"/{k}={v}" for k, v in sorted(extra.items()))
+    log_path = Path(args.log or f"benchmarks/results/select_predict_ni_{args.part}.jsonl")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = JsonlAppender(log_path, id_field="id")
+    finished = log.done_ids()
+    done = {rec["id"]: rec for _, rec in iter_jsonl(log_path) if isinstance(rec, dict) and rec.get("id") in finished} if finished else {}
+
+    if args.part == "movies":
+        ds = load_dataset(args.movies)
+        kw = dict(encoder=args.encoder, embeddings=args.embeddings, hidden=args.hidden, max_length=args.max_length)
+    else:
+        ds = make_synthetic(seed=0, train=600, val=100, test=200, shortcut_rate=args.shortcut_rate)
+        kw = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, max_length=args.max_length)
+
+    def record(key: str, fn) -> dict:
+        if key not in done:
+            start = time.perf_counter()
+            rec = {"id": key, **fn(), "seconds": time.perf_counter() - start}
+            log.append(rec)
+            done[key] = rec
+            print(json.dumps({k: v for k, v in rec.items() if k not in ("own", "top-k")}), file=sys.stderr, flush=True)
+        return done[key]
+
+    baselines = []
+    for kind in ("random", "all"):
+        key = f"{args.part}/baseline/{kind}/k{args.sparsity}"
+        baselines.append(record(key, lambda kind=kind: {"kind": kind, **{m: v for m, v in scores(
+            ds, "test", baseline_results(ds, "test", kind, args.sparsity, seed=0)).items() if m != "per_review"}}))
+    runs = []
+    for seed in args.seeds:  # seed-major: a partial run still has complete pairs
+        for method in args.methods:
+            for noise in args.noise:
+                key = f"{tag}/{method}/noise{noise}/seed{seed}"
+
+                def fn(method=method, noise=noise, seed=seed, key=key) -> dict:
+                    lr = args.lr if args.lr is not None else (1e-3 if args.part == "movies" else 5e-3)
+                    m = train_rationalizer(ds, method, Path("runs/select_predict_ni") / key.replace("/", "_"),
+                                           epochs=args.epochs, batch_size=args.batch_size if args.part == "movies" else 16,
+                                           lr=lr, patience=args.patience, seed=seed, progress=False,
+                                           max_steps_per_epoch=args.max_steps_per_epoch, noise_injection=noise,
+                                           sparsity=args.sparsity, **kw, **extra)
+                    rec = {"method": method, "noise": noise, "seed": seed, "train_seconds": m.train_seconds_,
+                           "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
+                           "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"}}
+                    for rule in RULES:
+                        start = time.perf_counter()
+                        rec[rule] = scores(ds, "test", m.predict_results(ds, "test", rule=rule))
+                        rec[rule]["eval_seconds"] = time.perf_counter() - start
+                    return rec
+                runs.append(record(key, fn))
+    out = {"part": args.part, "tag": tag, "command": " ".join(sys.argv),
+           **summarize(runs, baselines, args.methods, args.noise)}
+    text = json.dumps(out, indent=1)
+    print(text)
+    summary = Path(args.summary or f"benchmarks/results/select_predict_ni_{args.part}_summary.json")
+    summary.write_text(text + "\n")
+    summary.with_suffix(".md").write_text(markdown(out))
+
+
+if __name__ == "__main__":
+    main()
