@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         out: Path = typer.Option(Path("runs/demo"), help="Folder for the dataset, model and results."),
         seed: int = typer.Option(0, help="Random seed."),
-        method: str = typer.Option("gumbel", help="Rationalizer: lei2016, gumbel, hardkuma or fresh."),
+        method: str = typer.Option("gumbel", help="Rationalizer: lei2016, gumbel, hardkuma, a2r or fresh."),
         epochs: int = typer.Option(5, help="Training epochs."),
         threads: int = typer.Option(1, help="torch threads (1 is fastest on a shared machine)."),
         progress: bool = typer.Option(False, "--progress/--no-progress", help="Show progress bars."),
