@@ -84,9 +84,12 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         [SEP]``, in every window); ``drop`` ignores queries (``[CLS] doc [SEP]``).
     """
 
-    #: windows per forward pass when none is given: 8 sits at MiniLM's per-piece floor on a CPU
-    #: (benchmarks/faithfulness.py); much larger batches cost more per piece
+    #: windows per forward pass for callers that need a count (explainers' defaults)
     default_batch_size = 8
+    #: padded pieces per forward pass when no batch size is given: 16 windows of 256 pieces, 8 of 512.
+    #: On a CPU a transformer costs about the same per piece from 1x256 to 16x256 and about 1.3x more in
+    #: one pass over a whole pack of 70-90 inputs (benchmarks/faithfulness.py)
+    piece_budget = 4096
     #: the forward backend of gradient-free passes: None (PyTorch) or an ONNX Runtime session
     #: (:func:`rationalize.models.onnx_backend.use_onnx`)
     backend: Any = None

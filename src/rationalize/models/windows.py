@@ -93,18 +93,37 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def windowed_logits(model: WindowedModel, inputs: Sequence[ClassifierInput], batch_size: int = 32) -> np.ndarray:
-    """Pooled logits for ``inputs``: windows are batched by length (less padding), run without
+def length_batches(lengths: Sequence[int], batch_size: int | None = None, piece_budget: int | None = None) -> list[list[int]]:
+    """Indices sorted by length, cut into batches: ``batch_size`` items each, or, without one, as many as
+    keep ``len(batch) * longest`` within ``piece_budget`` padded pieces (one item at least)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    if batch_size is not None or piece_budget is None:
+        size = batch_size or 32
+        return [order[k : k + size] for k in range(0, len(order), size)]
+    out: list[list[int]] = []
+    cur: list[int] = []
+    for i in order:  # ascending: the item being added is the batch's longest
+        if cur and (len(cur) + 1) * max(lengths[i], 1) > piece_budget:
+            out.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        out.append(cur)
+    return out
+
+
+def windowed_logits(model: WindowedModel, inputs: Sequence[ClassifierInput], batch_size: int | None = 32,
+                    piece_budget: int | None = None) -> np.ndarray:
+    """Pooled logits for ``inputs``: windows are batched by length (less padding) -- ``batch_size``
+    windows a batch, or, when it is None, as many as fit ``piece_budget`` padded pieces -- run without
     gradients, then averaged per example."""
     wins = model.windows(inputs)
-    order = sorted(range(len(wins)), key=lambda i: len(wins[i].ids))
     out = np.zeros((len(wins), len(model.labels)), dtype=np.float64)
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()  # type: ignore[attr-defined]
     with torch.no_grad():
-        for k in range(0, len(order), batch_size):
-            idx = order[k : k + batch_size]
+        for idx in length_batches([len(w.ids) for w in wins], batch_size, piece_budget):
             logits = model.window_logits(model.collate([wins[i] for i in idx]))
             out[idx] = logits.double().cpu().numpy()
     if was_training:
@@ -129,8 +148,12 @@ class WindowedClassifierMixin:
     default_batch_size: int = 32
 
     def predict_logits(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
-        """``(len(inputs), len(labels))`` logits, each the mean over the input's windows."""
-        return windowed_logits(self, inputs, batch_size or self.default_batch_size)  # type: ignore[arg-type]
+        """``(len(inputs), len(labels))`` logits, each the mean over the input's windows. Without
+        ``batch_size``: batches of ``piece_budget`` padded pieces where the model sets one, else
+        ``default_batch_size`` windows."""
+        budget = getattr(self, "piece_budget", None)
+        size = batch_size or (None if budget else self.default_batch_size)
+        return windowed_logits(self, inputs, size, budget)  # type: ignore[arg-type]
 
     def predict_proba(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
         """``(len(inputs), len(labels))`` probabilities; long documents are pooled over windows."""
