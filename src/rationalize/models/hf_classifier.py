@@ -223,6 +223,21 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         """The model's input embedding layer (where gradient explainers attach)."""
         return self.hf.get_input_embeddings()
 
+    def logits_and_attention(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits ``(B, n_labels)`` and the last layer's attention from [CLS] to every position, averaged
+        over heads ``(B, L)``, from one differentiable forward pass (what attention supervision aligns with
+        the human rationale)."""
+        impl = self.hf.config._attn_implementation
+        if impl != "eager":
+            self.hf.set_attn_implementation("eager")
+        try:
+            kw = {k: v for k, v in batch.items() if k in ("attention_mask", "token_type_ids")}
+            out = self.hf(input_ids=batch["input_ids"], output_attentions=True, **kw)
+        finally:
+            if impl != "eager":
+                self.hf.set_attn_implementation(impl)
+        return out.logits, out.attentions[-1].mean(1)[:, 0]
+
     def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor:
         """Attention from the first position ([CLS]) to every position, averaged over heads, for
         ``mode`` = ``last`` (last layer), ``mean`` (mean of layers) or ``rollout`` (Abnar & Zuidema,
