@@ -218,3 +218,23 @@ def test_cli_trains_with_supervision(capsys, monkeypatch, tmp_path):
     assert "saved m" in run.out
     assert "train_rationale_loss" in (tmp_path / "m" / "history.jsonl").read_text()
     assert load_model(tmp_path / "m").labels == ["NEG", "POS"]
+
+
+@pytest.mark.parametrize("target", ["attention", "gradient"])
+def test_hf_classifier_supervised_step_reaches_its_weights(target):
+    from tests.models._tiny import tiny_bert
+
+    bert = tiny_bert(window_size=12, overlap=3)
+    bert.train()
+    tokens = "a wonderful and superb film about nothing at all in the end".split()
+    mask = np.isin(np.arange(len(tokens)), [1, 3])
+    wins = bert.windows([ClassifierInput(tokens, None)])
+    items = [(w, 1, window_rationale(w, mask)) for w in wins]
+    batch = collate_supervised(bert, items, RationaleSupervision(1.0, 1.0, target))
+    step = bert.training_step(batch)
+    assert float(step["rationale_loss"]) > 0
+    bert.zero_grad()
+    _, align = rationale_alignment(bert, batch[0], batch[2])
+    align.backward()
+    grads = [p.grad for p in bert.parameters() if p.grad is not None]
+    assert grads and any(float(g.abs().sum()) > 0 for g in grads)

@@ -31,6 +31,7 @@ rationales raises :class:`NoRationalesError` instead of silently adding zero.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,8 +178,10 @@ def rationale_alignment(model: Any, feats: dict[str, torch.Tensor], extra: dict[
     embeds = model.input_embeddings()(feats["input_ids"])
     if not embeds.requires_grad:  # frozen embeddings: the input still needs a gradient
         embeds = embeds.detach().requires_grad_(True)
-    logits = model.window_logits(feats, inputs_embeds=embeds)
-    return logits, gradient_alignment_loss(logits, embeds, rationale, valid, supervised)
+    eager = getattr(model, "eager_attention", None)  # fused attention kernels have no double backward
+    with eager() if eager is not None else nullcontext():
+        logits = model.window_logits(feats, inputs_embeds=embeds)
+        return logits, gradient_alignment_loss(logits, embeds, rationale, valid, supervised)
 
 
 def supervised_training_step(model: Any, feats: dict[str, torch.Tensor], y: torch.Tensor,
