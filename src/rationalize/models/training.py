@@ -5,7 +5,9 @@ support model: it builds a classifier (:func:`build_classifier`: MiniLM or any H
 BiGRU/CNN encoders over word vectors), fits it with :func:`rationalize.engine.training.fit` (early stopping
 on validation accuracy, a checkpoint every epoch, resume after a kill, seed, progress bar) and saves it in
 ``out``, from where :func:`rationalize.models.load_model` reloads it. :func:`classifier_metrics` is the
-validation score that loop monitors, usable on its own for any split.
+validation score that loop monitors, usable on its own for any split. With a
+:class:`~rationalize.models.supervision.RationaleSupervision`, training also learns from the human
+rationales (attention or input-gradient alignment, on a fraction of the examples).
 
 Nothing here writes to stdout: results are returned, and the command line prints them.
 """
