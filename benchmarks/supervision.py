@@ -126,7 +126,7 @@ def shortcut_dataset(seed: int, train: int, val: int, test: int, **synth: Any) -
     flipped = []
     for ex in base["test"]:
         doc = base.doc(ex.docids[0])
-        other = [lab for lab in base.labels if lab != ex.label][0]
+        other = next(lab for lab in base.labels if lab != ex.label)
         tokens = [SHORTCUTS[other] if w in words else w for w in doc.tokens]
         sentences = [tokens[a:b] for a, b in doc.sentences]
         new = Document.from_sentences(f"flip_{doc.docid}", sentences)

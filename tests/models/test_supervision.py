@@ -23,7 +23,6 @@ from rationalize.models.supervision import (
     window_rationale,
 )
 from rationalize.models.training import build_classifier, train_classifier
-
 from tests.cli_run import run_main
 
 
@@ -72,7 +71,7 @@ def _hand_model_and_batch(target):
     """A tiny CNN classifier and one hand-made document whose rationale is 'excellent superb'."""
     ds = _small()
     model = build_classifier("cnn", ds, vectors=None, hidden=8, seed=0, word_dropout=0.0, dropout=0.0)
-    tokens = "the house excellent superb near the river".split()
+    tokens = ["the", "house", "excellent", "superb", "near", "the", "river"]
     mask = np.array([0, 0, 1, 1, 0, 0, 0], dtype=bool)
     (win,) = model.windows([ClassifierInput(tokens, None)])
     items = [(win, 1, window_rationale(win, mask))]
@@ -145,7 +144,7 @@ def test_hf_windows_get_the_pieces_of_rationale_tokens():
     from tests.models._tiny import tiny_bert
 
     bert = tiny_bert(window_size=12, overlap=3)
-    tokens = "a wonderful and superb film about nothing at all in the end".split()
+    tokens = ["a", "wonderful", "and", "superb", "film", "about", "nothing", "at", "all", "in", "the", "end"]
     mask = np.zeros(len(tokens), dtype=bool)
     mask[[1, 3]] = True
     wins = bert.windows([ClassifierInput(tokens, None)])
@@ -154,7 +153,7 @@ def test_hf_windows_get_the_pieces_of_rationale_tokens():
         m = window_rationale(w, mask)
         assert np.array_equal(m.astype(bool), np.isin(w.token_index, [1, 3]))
     feats = bert.collate(wins)
-    logits, att = bert.logits_and_attention(feats)
+    _logits, att = bert.logits_and_attention(feats)
     assert att.shape == feats["input_ids"].shape and torch.allclose(att.sum(1), torch.ones(len(att)), atol=1e-4)
     assert torch.allclose(att, bert.token_attention(feats, "last"), atol=1e-5)
 
@@ -226,7 +225,7 @@ def test_hf_classifier_supervised_step_reaches_its_weights(target):
 
     bert = tiny_bert(window_size=12, overlap=3)
     bert.train()
-    tokens = "a wonderful and superb film about nothing at all in the end".split()
+    tokens = ["a", "wonderful", "and", "superb", "film", "about", "nothing", "at", "all", "in", "the", "end"]
     mask = np.isin(np.arange(len(tokens)), [1, 3])
     wins = bert.windows([ClassifierInput(tokens, None)])
     items = [(w, 1, window_rationale(w, mask)) for w in wins]

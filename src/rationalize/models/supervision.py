@@ -95,7 +95,7 @@ def supervised_examples(examples: Sequence[Example], fraction: float, seed: int)
     candidates = [i for i, ex in enumerate(examples) if ex.evidences]
     if fraction <= 0 or not candidates:
         return set()
-    n = max(1, int(round(fraction * len(candidates))))
+    n = max(1, round(fraction * len(candidates)))
     order = np.random.default_rng(seed).permutation(len(candidates))
     return {candidates[int(j)] for j in order[:n]}
 
