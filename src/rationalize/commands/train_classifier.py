@@ -4,6 +4,8 @@ This module only reads the options and prints the outcome; the training itself i
 :func:`rationalize.models.training.train_classifier` (the shared loop :func:`rationalize.engine.training.fit`:
 early stopping on the validation metric, checkpoints every epoch, resume after a kill, seed, progress bar).
 The finished model is saved in ``--out`` and reloads with :func:`rationalize.models.load_model`.
+``--rationale-supervision``, ``--supervised-fraction`` and ``--supervision-target`` add the human-rationale
+loss of :mod:`rationalize.models.supervision`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ def register(app: typer.Typer) -> None:
                                         "(glibc: fixed mmap threshold; about half the peak, slower steps)."),
         threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        rationale_supervision: float = typer.Option(0.0, "--rationale-supervision",
+                                                    help="Weight (lambda) of the loss aligning the model's attributions "
+                                                    "with the human rationales (0: labels only)."),
+        supervised_fraction: float = typer.Option(1.0, "--supervised-fraction",
+                                                  help="Fraction of training examples with rationales that get the "
+                                                  "rationale loss (drawn with --seed)."),
+        supervision_target: str = typer.Option("attention", "--supervision-target",
+                                               help="What is aligned: attention (pooling / last-layer [CLS] "
+                                               "attention) or gradient (right for the right reasons)."),
     ) -> None:
         """Train a document classifier with early stopping on val; resumes from OUT/checkpoint.pt."""
         import torch
@@ -57,10 +68,13 @@ def register(app: typer.Typer) -> None:
             bound_heap_growth()
         if encoder not in ("minilm", "bigru", "cnn"):
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose minilm, bigru or cnn", param_hint="--encoder")
+        from rationalize.models.supervision import RationaleSupervision
+
+        supervision = RationaleSupervision(rationale_supervision, supervised_fraction, supervision_target, seed)
         # only train and val are read (a missing train names the splits there are, before a model is built)
         ds = load_splits(data, ["train"], ["val"]).subsample("train", train_limit, seed)
         _, hist = train_classifier(ds, encoder, out, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                                    patience=patience, max_windows=max_windows, progress=progress, max_steps_per_epoch=max_steps, val_limit=val_limit,
                                    model=model, vectors=None if vectors == "none" else vectors, window_size=window_size,
-                                   overlap=overlap, hidden=hidden)
+                                   overlap=overlap, hidden=hidden, supervision=supervision)
         typer.echo(f"saved {out} (best epoch {hist.best_epoch}, val accuracy {hist.best_value:.4f})")

@@ -116,16 +116,22 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
         """The word-embedding layer (where gradient explainers attach)."""
         return self.encoder.embed
 
-    def training_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
+    def logits_and_attention(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits ``(B, n_labels)`` and attention pooling weights ``(B, L)`` from one forward pass (what
+        attention supervision aligns with the human rationale)."""
+        return self._forward(batch)
+
+    def training_step(self, batch: tuple[Any, ...]) -> dict[str, torch.Tensor]:
         """Cross-entropy with word dropout: each token is replaced by the mask id with probability
         ``word_dropout``, so masked inputs (used by perturbation explainers and faithfulness metrics)
-        are in-distribution and the model does not lean on one word alone (Iyyer et al., 2015)."""
-        feats, y = batch
+        are in-distribution and the model does not lean on one word alone (Iyyer et al., 2015). A batch
+        with rationales (third element) also gets the rationale loss."""
+        feats, y, *rest = batch
         if self.word_dropout > 0:
             ids = feats["input_ids"]
             drop = (torch.rand(ids.shape) < self.word_dropout) & (feats["attention_mask"] > 0)
             feats = {**feats, "input_ids": ids.masked_fill(drop, MASK_ID)}
-        return super().training_step((feats, y))
+        return super().training_step((feats, y, *rest))
 
     def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor:
         """The pooling weights. The model has one attention layer, so last layer, mean of layers and

@@ -20,7 +20,8 @@ the sentiment of this review?") tells it nothing while taking window room. A pla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -226,19 +227,36 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         """The model's input embedding layer (where gradient explainers attach)."""
         return self.hf.get_input_embeddings()
 
-    def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor:
-        """Attention from the first position ([CLS]) to every position, averaged over heads, for
-        ``mode`` = ``last`` (last layer), ``mean`` (mean of layers) or ``rollout`` (Abnar & Zuidema,
-        2020: residual-corrected attention multiplied through the layers)."""
+    @contextmanager
+    def eager_attention(self) -> Iterator[None]:
+        """Run the block with the eager attention implementation, then restore the model's own: eager
+        attention returns attention weights and supports double backward (rationale supervision's input
+        gradient penalty), which the fused CPU kernels do not."""
         impl = self.hf.config._attn_implementation
         if impl != "eager":
             self.hf.set_attn_implementation("eager")
         try:
-            kw = {k: v for k, v in batch.items() if k in ("attention_mask", "token_type_ids")}
-            att = self.hf(input_ids=batch["input_ids"], output_attentions=True, **kw).attentions
+            yield
         finally:
             if impl != "eager":
                 self.hf.set_attn_implementation(impl)
+
+    def logits_and_attention(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits ``(B, n_labels)`` and the last layer's attention from [CLS] to every position, averaged
+        over heads ``(B, L)``, from one differentiable forward pass (what attention supervision aligns with
+        the human rationale)."""
+        kw = {k: v for k, v in batch.items() if k in ("attention_mask", "token_type_ids")}
+        with self.eager_attention():
+            out = self.hf(input_ids=batch["input_ids"], output_attentions=True, **kw)
+        return out.logits, out.attentions[-1].mean(1)[:, 0]
+
+    def token_attention(self, batch: dict[str, torch.Tensor], mode: str = "last") -> torch.Tensor:
+        """Attention from the first position ([CLS]) to every position, averaged over heads, for
+        ``mode`` = ``last`` (last layer), ``mean`` (mean of layers) or ``rollout`` (Abnar & Zuidema,
+        2020: residual-corrected attention multiplied through the layers)."""
+        kw = {k: v for k, v in batch.items() if k in ("attention_mask", "token_type_ids")}
+        with self.eager_attention():
+            att = self.hf(input_ids=batch["input_ids"], output_attentions=True, **kw).attentions
         heads = [a.mean(1) for a in att]  # each (B, L, L)
         if mode == "last":
             return heads[-1][:, 0]

@@ -5,7 +5,9 @@ support model: it builds a classifier (:func:`build_classifier`: MiniLM or any H
 BiGRU/CNN encoders over word vectors), fits it with :func:`rationalize.engine.training.fit` (early stopping
 on validation accuracy, a checkpoint every epoch, resume after a kill, seed, progress bar) and saves it in
 ``out``, from where :func:`rationalize.models.load_model` reloads it. :func:`classifier_metrics` is the
-validation score that loop monitors, usable on its own for any split.
+validation score that loop monitors, usable on its own for any split. With a
+:class:`~rationalize.models.supervision.RationaleSupervision`, training also learns from the human
+rationales (attention or input-gradient alignment, on a fraction of the examples).
 
 Nothing here writes to stdout: results are returned, and the command line prints them.
 """
@@ -21,6 +23,7 @@ from rationalize.data.schema import Dataset
 from rationalize.engine.training import TrainConfig, TrainHistory, fit, seed_everything
 from rationalize.metrics.task import classification_prf
 from rationalize.models.base import TextClassifier
+from rationalize.models.supervision import RationaleSupervision, attach_rationales, check_rationales, collate_supervised
 from rationalize.models.windows import example_input
 
 HF_ENCODERS = ("minilm", "hf", "transformer")
@@ -69,15 +72,27 @@ def train_classifier(dataset: Dataset, encoder: str, out: str | Path | None, *, 
                      lr: float | None = None, batch_size: int = 16, seed: int = 0, patience: int = 2,
                      max_windows: int | None = None, train_split: str = "train", val_split: str = "val",
                      progress: bool = True, max_steps_per_epoch: int | None = None, val_limit: int | None = None,
-                     **build_kw: Any) -> tuple[Any, TrainHistory]:
+                     supervision: RationaleSupervision | None = None, **build_kw: Any) -> tuple[Any, TrainHistory]:
     """Build (:func:`build_classifier`, with ``build_kw``), fit and, with ``out``, save a classifier.
 
     Returns ``(model, history)``; ``history.best_epoch`` and ``history.best_value`` (validation accuracy)
     summarise the run. ``lr`` defaults to 3e-5 for transformers and 1e-3 for our encoders. Validation uses
     ``val_split`` when the dataset has a non-empty one, else ``train_split``; ``out`` also holds the
-    checkpoints a killed run resumes from."""
+    checkpoints a killed run resumes from.
+
+    ``supervision`` (:class:`~rationalize.models.supervision.RationaleSupervision`) adds a loss aligning the
+    model's attention or input gradients with the human rationales of ``train_split`` (an error when it has
+    none); with λ = 0 or fraction 0 training is exactly the unsupervised run."""
+    if supervision is not None and supervision.weight > 0:
+        check_rationales(dataset, train_split)  # before a model is built
     model = build_classifier(encoder, dataset, seed=seed, train_split=train_split, **build_kw)
-    items = model.training_windows(dataset, train_split, max_windows=max_windows, seed=seed)
+    items: list[Any] = model.training_windows(dataset, train_split, max_windows=max_windows, seed=seed)
+    collate = model.collate_labelled
+    if supervision is not None and supervision.active:
+        items = attach_rationales(dataset, train_split, items, supervision)
+
+        def collate(batch: list[Any]) -> Any:
+            return collate_supervised(model, batch, supervision)
     if lr is None:
         lr = 3e-5 if encoder in HF_ENCODERS else 1e-3
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience,
@@ -89,7 +104,7 @@ def train_classifier(dataset: Dataset, encoder: str, out: str | Path | None, *, 
     def evaluate(m: Any) -> dict[str, float]:
         return classifier_metrics(m, dataset, eval_split, batch_size=max(batch_size, 32), limit=val_limit)
 
-    history = fit(model, items, model.collate_labelled, evaluate, cfg, out_dir=out)
+    history = fit(model, items, collate, evaluate, cfg, out_dir=out)
     if out is not None:
         model.save(out)
     return model, history

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -207,9 +207,14 @@ class WindowedClassifierMixin:
         """Collate ``(window, label id)`` items into ``(model inputs, label tensor)`` for :meth:`training_step`."""
         return self.collate([w for w, _ in items]), torch.tensor([y for _, y in items])  # type: ignore[attr-defined]
 
-    def training_step(self, batch: tuple[dict[str, torch.Tensor], torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Cross-entropy loss and accuracy of one collated labelled batch."""
-        feats, y = batch
+    def training_step(self, batch: tuple[Any, ...]) -> dict[str, torch.Tensor]:
+        """Cross-entropy loss and accuracy of one collated labelled batch; a batch that also carries
+        rationales (:func:`rationalize.models.supervision.collate_supervised`) adds the rationale loss."""
+        feats, y = batch[0], batch[1]
+        if len(batch) > 2:
+            from rationalize.models.supervision import supervised_training_step
+
+            return supervised_training_step(self, feats, y, batch[2])
         logits = self.window_logits(feats)  # type: ignore[attr-defined]
         loss = torch.nn.functional.cross_entropy(logits, y)
         return {"loss": loss, "acc": (logits.argmax(1) == y).float().mean()}
