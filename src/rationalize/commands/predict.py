@@ -32,6 +32,11 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, "--threads", help="torch threads."),
         labels: str | None = LABELS_OPTION,
         query: str = QUERY_OPTION,
+        rule: str = typer.Option("own", "--rule", help="Select-then-predict models: the hard rationale the "
+                                 "predictor reads, the method's own or top-k (exactly k words per document: "
+                                 "methods compared at equal sparsity)."),
+        k: float | None = typer.Option(None, "--k", help="--rule top-k: a fraction of each document's words "
+                                       "(below 1) or a word count (default: the model's sparsity target)."),
         backend: str = BACKEND_OPTION,
         executor: str = EXECUTOR_OPTION,
         address: str | None = ADDRESS_OPTION,
@@ -51,9 +56,22 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
         from rationalize.models.base import predict_dataset
 
+        rule_kw = {}
+        if rule != "own" or k is not None:
+            from rationalize.errors import OptionError
+            from rationalize.rationalizers.select_predict.framework import SELECTION_RULES, SelectPredictRationalizer
+
+            if rule not in SELECTION_RULES:
+                raise OptionError("--rule", f"{rule!r} is not one of {', '.join(SELECTION_RULES)}")
+            if not isinstance(clf, SelectPredictRationalizer):
+                raise OptionError("--rule", f"and --k are for select-then-predict models; {model} holds a "
+                                  f"{type(clf).__name__}")
+            if k is not None and not (k > 0 and k == k):
+                raise OptionError("--k", f"must be a positive fraction or word count, not {k}")
+            rule_kw = {"rule": rule, "k": k}
         try:
             results = predict_dataset(clf, ds, split, batch_size=batch_size,
-                                      executor=runner if executor != "local" else None)
+                                      executor=runner if executor != "local" else None, **rule_kw)
             if faithfulness:
                 from rationalize.engine import FaithfulnessEngine
 

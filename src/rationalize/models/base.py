@@ -195,22 +195,23 @@ def match_labels(model_labels: Sequence[str], dataset_labels: Sequence[str], *,
     raise DataError(source, None, "id2label", msg)
 
 
-def predict_chunk(model: Any, dataset: Dataset, split: str, batch_size: int | None) -> list[Any]:
+def predict_chunk(model: Any, dataset: Dataset, split: str, batch_size: int | None, **predict_kw: Any) -> list[Any]:
     """``model.predict_results`` on a dataset that holds one chunk of a split (the unit of work of
     :func:`predict_dataset`)."""
-    return model.predict_results(dataset, split, batch_size=batch_size)
+    return model.predict_results(dataset, split, batch_size=batch_size, **predict_kw)
 
 
 def predict_dataset(model: Any, dataset: Dataset, split: str, *, batch_size: int | None = None,
-                    executor: Any = None, chunk: int = 64) -> list[Any]:
+                    executor: Any = None, chunk: int = 64, **predict_kw: Any) -> list[Any]:
     """The ERASER results of ``model`` (any model with ``predict_results``: a classifier or a
     select-then-predict rationalizer) on ``split``, computed ``chunk`` examples at a time by ``executor``
     (default: this process, in one call). Each chunk travels with only its own documents, and results come
     back in split order. With the default ``chunk`` (64, the chunk ``predict_results`` itself works in)
     windows are batched as in a local run, so the results are equal to the last bit; another chunk size
-    batches them differently, which can move the last float digits."""
+    batches them differently, which can move the last float digits. ``predict_kw`` go to
+    ``predict_results`` (a select-then-predict model's ``rule="top-k"`` and ``k``)."""
     if executor is None:
-        return model.predict_results(dataset, split, batch_size=batch_size)
+        return model.predict_results(dataset, split, batch_size=batch_size, **predict_kw)
     from dataclasses import replace
     from functools import partial
 
@@ -218,6 +219,7 @@ def predict_dataset(model: Any, dataset: Dataset, split: str, *, batch_size: int
     parts = [examples[i : i + chunk] for i in range(0, len(examples), chunk)]
     subsets = (replace(dataset, splits={split: part}, documents={d: dataset.documents[d] for ex in part for d in ex.docids},
                        unloaded_ids={}, locations={}) for part in parts)
-    return [r for out in executor.map(partial(predict_chunk, model, split=split, batch_size=batch_size), subsets)
+    return [r for out in executor.map(partial(predict_chunk, model, split=split, batch_size=batch_size, **predict_kw),
+                                      subsets)
             for r in out]
 

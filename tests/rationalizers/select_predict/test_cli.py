@@ -48,3 +48,34 @@ def test_unknown_encoder_is_a_clear_error(tmp_path):
                                    "no-such-model", "--out", str(tmp_path / "m")])
     assert res.exit_code != 0
     assert "no-such-model" in res.output
+
+
+def test_predict_at_equal_sparsity_selects_exactly_k_words(tmp_path, capsys, monkeypatch):
+    """``predict --rule top-k --k 0.2``: every document's hard rationale holds exactly ``k_tokens(0.2, n)``
+    words; ``--rule`` on a classifier, or an unknown rule, is one clear line."""
+    from rationalize.data import load_dataset
+    from rationalize.rationalizers.discretize import k_tokens
+    from tests.cli_run import run_main
+
+    out = tmp_path / "model"
+    res = CliRunner().invoke(app, ["train", "rationalizer", "--data", DATA, "--method", "gumbel", "--encoder", "cnn",
+                                   "--embeddings", "none", "--hidden", "16", "--epochs", "1", "--max-steps-per-epoch",
+                                   "2", "--batch-size", "8", "--no-progress", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    run = run_main(["predict", "--model", str(out), "--data", DATA, "--split", "test", "--rule", "top-k", "--k", "0.2",
+                    "--out", str(tmp_path / "k.jsonl")], capsys, monkeypatch)
+    assert run.code == 0, run.err
+    ds = load_dataset(DATA)
+    for r in read_results(tmp_path / "k.jsonl"):
+        for rat in r.rationales:
+            assert sum(e - s for s, e in rat.hard) == k_tokens(0.2, len(ds.doc(rat.docid)))
+    bad = run_main(["predict", "--model", str(out), "--data", DATA, "--split", "test", "--rule", "best",
+                    "--out", str(tmp_path / "x.jsonl")], capsys, monkeypatch)
+    assert bad.error_line == "error: --rule 'best' is not one of own, top-k"
+    clf = tmp_path / "clf"
+    res = CliRunner().invoke(app, ["train", "classifier", "--data", DATA, "--encoder", "cnn", "--vectors", "none",
+                                   "--hidden", "8", "--epochs", "1", "--no-progress", "--out", str(clf)])
+    assert res.exit_code == 0, res.output
+    bad = run_main(["predict", "--model", str(clf), "--data", DATA, "--split", "test", "--rule", "top-k",
+                    "--out", str(tmp_path / "y.jsonl")], capsys, monkeypatch)
+    assert bad.error_line.startswith("error: --rule and --k are for select-then-predict models;")
