@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
             if not isinstance(clf, SelectPredictRationalizer):
                 raise OptionError("--rule", f"and --k are for select-then-predict models; {model} holds a "
                                   f"{type(clf).__name__}")
-            if k is not None and not (k > 0 and k == k):
+            if k is not None and not (math.isfinite(k) and k > 0):
                 raise OptionError("--k", f"must be a positive fraction or word count, not {k}")
             rule_kw = {"rule": rule, "k": k}
         try:
