@@ -172,3 +172,17 @@ def test_usage_errors_are_one_line_with_the_help_to_read(cli, data, args, says):
     run = cli(*args)
     assert run.code == 2
     assert run.error_line.startswith(says) and run.error_line.endswith("--help')")
+
+
+def test_an_unexpected_error_keeps_its_own_type(capsys, monkeypatch):
+    """An exception main() does not know passes through as itself (a real bug report), not as an error of
+    main's own except clauses."""
+    import rationalize.cli as cli
+
+    def boom(**_kw):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli, "app", boom)
+    monkeypatch.setattr("sys.argv", ["rationalize", "data", "info", "x"])
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        cli.main()

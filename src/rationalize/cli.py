@@ -110,6 +110,9 @@ def main() -> None:
     from rationalize.errors import RationalizeError
     from rationalize.progress import interactive
 
+    # typer 0.2x vendors click without Abort (its own is typer.Abort): an except clause naming a missing
+    # attribute would turn any other exception into an AttributeError
+    abort = getattr(click, "Abort", typer.Abort)
     if not interactive():  # Hugging Face's own bars (weights loading, GGUF conversion) would fill logs with \r
         _quiet_hugging_face_bars()
 
@@ -126,7 +129,7 @@ def main() -> None:
         where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         typer.echo(f"error: {exc.format_message()}{where}", err=True)
         raise SystemExit(exc.exit_code) from None
-    except click.Abort:
+    except abort:
         typer.echo("aborted", err=True)
         raise SystemExit(1) from None
     except click.ClickException as exc:  # e.g. a file option that cannot be opened
