@@ -1,4 +1,5 @@
-"""Window batching by a padded-piece budget (:func:`rationalize.models.windows.length_batches`)."""
+"""Window batching by a padded-piece budget (:func:`rationalize.models.windows.length_batches`, which uses
+the engine's one packer, :func:`rationalize.engine.batching.pack`)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ def test_budget_batches_cover_every_window_once_and_keep_to_the_budget(lengths, 
     batches = length_batches(lengths, None, budget)
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     flat = [lengths[i] for b in batches for i in b]
-    assert flat == sorted(flat)  # by length: least padding
+    assert flat == sorted(flat, reverse=True)  # by length: least padding
     for b in batches:
         longest = max(max(lengths[i] for i in b), 1)
         assert len(b) == 1 or len(b) * longest <= budget
-    # greedy: the next batch's first window would not have fitted in the previous batch
+    # greedy: a batch ends only when the next window would not have fitted in it
     for a, b in zip(batches, batches[1:]):
-        assert (len(a) + 1) * max(lengths[b[0]], 1) > budget
+        assert (len(a) + 1) * max(max(lengths[i] for i in a), 1) > budget
 
 
 def test_a_batch_size_wins_over_the_budget():

@@ -35,6 +35,7 @@ import numpy as np
 from rationalize.data.jsonl import JsonlAppender
 from rationalize.data.results import Result, ThresholdedScores, read_results
 from rationalize.data.schema import Dataset, Example
+from rationalize.engine.batching import pack
 from rationalize.engine.executor import Executor, LocalExecutor
 from rationalize.errors import DataError
 from rationalize.models.base import MASK, ClassifierInput, TextClassifier
@@ -54,23 +55,6 @@ class _Job:
         return len(self.input.tokens) + len(self.input.query or ())
 
 
-def pack(lengths: Sequence[int], token_budget: int, max_batch: int | None = None) -> list[list[int]]:
-    """Group indices, sorted by decreasing length, into batches whose padded size
-    ``len(batch) * longest`` stays within ``token_budget`` (a longer single item gets its own batch)."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batches: list[list[int]] = []
-    cur: list[int] = []
-    longest = 0
-    for i in order:
-        new_longest = max(longest, lengths[i], 1)
-        if cur and ((len(cur) + 1) * new_longest > token_budget or (max_batch and len(cur) >= max_batch)):
-            batches.append(cur)
-            cur, new_longest = [], max(lengths[i], 1)
-        cur.append(i)
-        longest = new_longest
-    if cur:
-        batches.append(cur)
-    return batches
 
 
 def _bins(aopc_thresholds: Sequence[float] | None) -> list[float]:

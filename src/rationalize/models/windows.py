@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from rationalize.engine.batching import pack
 from rationalize.data.schema import Dataset, Example
 from rationalize.models.base import ClassifierInput
 
@@ -94,22 +95,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def length_batches(lengths: Sequence[int], batch_size: int | None = None, piece_budget: int | None = None) -> list[list[int]]:
-    """Indices sorted by length, cut into batches: ``batch_size`` items each, or, without one, as many as
-    keep ``len(batch) * longest`` within ``piece_budget`` padded pieces (one item at least)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    """Indices grouped by length (least padding): ``batch_size`` items a batch in increasing length, or,
+    without one, :func:`~rationalize.engine.batching.pack`'s batches of at most ``piece_budget`` padded
+    pieces (one item at least)."""
     if batch_size is not None or piece_budget is None:
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
         size = batch_size or 32
         return [order[k : k + size] for k in range(0, len(order), size)]
-    out: list[list[int]] = []
-    cur: list[int] = []
-    for i in order:  # ascending: the item being added is the batch's longest
-        if cur and (len(cur) + 1) * max(lengths[i], 1) > piece_budget:
-            out.append(cur)
-            cur = []
-        cur.append(i)
-    if cur:
-        out.append(cur)
-    return out
+    return pack(lengths, piece_budget)
 
 
 def windowed_logits(model: WindowedModel, inputs: Sequence[ClassifierInput], batch_size: int | None = 32,
