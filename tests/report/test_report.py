@@ -12,7 +12,7 @@ from rationalize.metrics import evaluate
 from rationalize.report import build_report, sample_examples
 from rationalize.server import ViewerState
 from rationalize.server.state import predicted_mask
-from tests.server.browser import ARTIFACTS, browser
+from tests.server.browser import ARTIFACTS, browser, watch
 from tests.server.fixtures import SCRIPT_TOKEN
 
 
@@ -60,10 +60,8 @@ def test_report_opens_offline_in_chromium(report_file, report_fixture):
     with browser() as b:
         ctx = b.new_context(offline=True, viewport={"width": 1300, "height": 900})
         page = ctx.new_page()
-        dialogs, errors, requests = [], [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        dialogs, errors = watch(page)
+        requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto(report_file.as_uri())
         page.wait_for_function("document.querySelectorAll('div.plot[data-drawn=\"1\"]').length === 3")

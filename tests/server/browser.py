@@ -66,3 +66,14 @@ def serve(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def watch(page) -> tuple[list[str], list[str]]:
+    """Record what a page must not do: ``(dialogs, errors)``, the messages of every dialog (dismissed; an
+    injected ``alert`` shows up here) and of every page error or console error, filled as the page runs."""
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return dialogs, errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rationalize.server.state import predicted_mask
-from tests.server.browser import ARTIFACTS, browser, serve
+from tests.server.browser import ARTIFACTS, browser, serve, watch
 from tests.server.fixtures import SCRIPT_TOKEN
 
 pytestmark = pytest.mark.browser
@@ -18,10 +18,7 @@ def test_list_example_summary_in_chromium(viewer_state):
     ARTIFACTS.mkdir(exist_ok=True)
     with serve(create_app(state)) as base, browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1000})
-        dialogs, errors = [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        dialogs, errors = watch(page)
 
         # List: every example of the split, sorted by id; filter to incorrect predictions.
         page.goto(base + "/?per_page=100")

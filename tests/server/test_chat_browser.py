@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.server.browser import ARTIFACTS, browser, serve
+from tests.server.browser import ARTIFACTS, browser, serve, watch
 from tests.server.fixtures import SCRIPT_TOKEN
 
 pytestmark = pytest.mark.browser
@@ -31,10 +31,7 @@ def test_five_questions_in_chromium(viewer_state):
     accuracy = evaluate(ds, "val", clf.predict_results(ds, "val"))["classification_scores"]["accuracy"]
     with serve(create_app(viewer_state, conv)) as base, browser() as b:
         page = b.new_page(viewport={"width": 1300, "height": 1000})
-        dialogs, errors = [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        dialogs, errors = watch(page)
         page.goto(base + "/chat")
         page.wait_for_selector("body[data-ready='1']")
 

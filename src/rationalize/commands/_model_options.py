@@ -7,6 +7,8 @@ each output is, and what to do with the example's query. See
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +41,15 @@ def load_cli_model(model: Path, dataset: Any, labels: str | None, query: str, ba
     names = [x.strip() for x in labels.split(",")] if labels else None
     if names is not None and not all(names):
         raise OptionError("--labels", f"{labels!r} has an empty name")
-    if backend not in ("torch", "onnx", "onnx-int8"):
-        raise OptionError("--backend", f"{backend!r} is not one of torch, onnx, onnx-int8")
-    clf = load_model(model, dataset=dataset, model_labels=names, query=query)
-    if backend != "torch":
-        from rationalize.models.onnx_backend import set_backend
+    from rationalize.models.onnx_backend import BACKENDS, set_backend
 
-        if not hasattr(clf, "hf"):
-            raise OptionError("--backend", f"{backend} runs Hugging Face classifiers; {model} holds a "
-                              f"{type(clf).__name__}, which runs on torch")
-        set_backend(clf, backend)
-    return clf
+    if backend not in BACKENDS:  # before the model is loaded
+        raise OptionError("--backend", f"{backend!r} is not one of {', '.join(BACKENDS)}")
+    clf = load_model(model, dataset=dataset, model_labels=names, query=query)
+    try:
+        return set_backend(clf, backend)
+    except ValueError as exc:  # a model ONNX does not run
+        raise OptionError("--backend", f"{backend}: {model}: {exc}") from None
 
 
 EXECUTOR_OPTION: Any = typer.Option(
@@ -58,13 +58,19 @@ EXECUTOR_OPTION: Any = typer.Option(
 ADDRESS_OPTION: Any = typer.Option(None, "--address", help="--executor ray: the Ray cluster to join (e.g. auto).")
 
 
-def cli_executor(name: str, address: str | None) -> Any:
-    """The executor of ``--executor``/``--address`` (one clear error for a bad value)."""
+@contextmanager
+def cli_executor(name: str, address: str | None) -> Iterator[Any]:
+    """The executor of ``--executor``/``--address`` (None for local; one clear error for a bad value),
+    shut down when the command's work is done."""
     from rationalize.engine.executor import make_executor
     from rationalize.errors import OptionError
 
     try:
-        return make_executor(name, address)
+        runner = make_executor(name, address)
     except ValueError as exc:
         raise OptionError("--executor", str(exc).removeprefix("executor ")) from None
-
+    try:
+        yield runner
+    finally:
+        if runner is not None:
+            runner.shutdown()

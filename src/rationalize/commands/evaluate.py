@@ -116,13 +116,10 @@ def register(app: typer.Typer) -> None:
         aopcs = _floats(aopc_thresholds, DEFAULT_AOPC, "--aopc-thresholds")
         ds = load_dataset(data, splits=[split])
         res = validate_results(ds, split, results)  # before the model is loaded: bad input fails fast
-        runner = cli_executor(executor, address)
-        clf = load_cli_model(model, ds, labels, query, backend)
-        engine = FaithfulnessEngine(clf, mode=mode, token_budget=token_budget, batch_size=batch_size,  # type: ignore[arg-type]
-                                    full="recompute" if recompute_full else "reuse", executor=runner)
-        try:
+        with cli_executor(executor, address) as runner:
+            clf = load_cli_model(model, ds, labels, query, backend)
+            engine = FaithfulnessEngine(clf, mode=mode, token_budget=token_budget, batch_size=batch_size,  # type: ignore[arg-type]
+                                        full="recompute" if recompute_full else "reuse", executor=runner)
             done = engine.run(ds, split, res, aopcs, out_path=out)
-        finally:
-            getattr(runner, "shutdown", lambda: None)()
         typer.echo(f"{len(done)} results with faithfulness scores -> {out} "
                    f"({engine.n_forward_inputs_} perturbed inputs in {engine.n_batches_} batches)")

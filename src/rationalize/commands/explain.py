@@ -67,14 +67,14 @@ def register(app: typer.Typer) -> None:
         ds = load_dataset(data, splits=[split])  # a missing split fails here, before the model is loaded
         if k is None and not ds.mean_rationale_length(split) and ds.unloaded_ids:
             ds = load_dataset(data)  # the default k falls back on another split's human rationale length
-        runner = cli_executor(executor, address)
-        clf = load_cli_model(model, ds, labels, query, backend)
-        try:
-            explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed, **extra)
-        except (ValueError, TypeError) as exc:
-            raise typer.BadParameter(str(exc), param_hint="--method") from None
-        tmp = out if not faithfulness else out.with_name(out.name + ".rationales.jsonl")
-        try:
+        with cli_executor(executor, address) as runner:
+            clf = load_cli_model(model, ds, labels, query, backend)
+            try:
+                explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed,
+                                          **extra)
+            except (ValueError, TypeError) as exc:
+                raise typer.BadParameter(str(exc), param_hint="--method") from None
+            tmp = out if not faithfulness else out.with_name(out.name + ".rationales.jsonl")
             results = explain_dataset(explainer, ds, split, target=target, discretizer=discretizer, k=k, limit=limit,
                                       out_path=tmp, progress=progress, t=threshold, span_length=span_length,
                                       n_sentences=n_sentences, executor=runner)
@@ -84,6 +84,4 @@ def register(app: typer.Typer) -> None:
                 results = FaithfulnessEngine(clf, progress=progress, executor=runner).run(ds, split, results,
                                                                                           out_path=out)
                 tmp.unlink(missing_ok=True)
-        finally:
-            getattr(runner, "shutdown", lambda: None)()
         typer.echo(f"{len(results)} explanations ({method}) -> {out}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -51,34 +52,36 @@ def register(app: typer.Typer) -> None:
 
             torch.set_num_threads(threads)
         ds = load_dataset(data, splits=[split])  # a split it lacks fails here, before the model is loaded
-        runner = cli_executor(executor, address)
-        clf = load_cli_model(model, ds, labels, query, backend)
-        if not hasattr(clf, "predict_results"):
-            raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
-        from rationalize.models.base import predict_dataset
+        with cli_executor(executor, address) as runner:
+            clf = load_cli_model(model, ds, labels, query, backend)
+            if not hasattr(clf, "predict_results"):
+                raise typer.BadParameter(f"{type(clf).__name__} has no predict_results()", param_hint="--model")
+            from rationalize.models.base import predict_dataset
 
-        rule_kw = {}
-        if rule != "own" or k is not None:
-            from rationalize.errors import OptionError
-            from rationalize.rationalizers.select_predict.framework import SELECTION_RULES, SelectPredictRationalizer
-
-            if rule not in SELECTION_RULES:
-                raise OptionError("--rule", f"{rule!r} is not one of {', '.join(SELECTION_RULES)}")
-            if not isinstance(clf, SelectPredictRationalizer):
-                raise OptionError("--rule", f"and --k are for select-then-predict models; {model} holds a "
-                                  f"{type(clf).__name__}")
-            if k is not None and not (math.isfinite(k) and k > 0):
-                raise OptionError("--k", f"must be a positive fraction or word count, not {k}")
-            rule_kw = {"rule": rule, "k": k}
-        try:
-            results = predict_dataset(clf, ds, split, batch_size=batch_size,
-                                      executor=runner if executor != "local" else None, **rule_kw)
+            results = predict_dataset(clf, ds, split, batch_size=batch_size, executor=runner,
+                                      **_rule_options(clf, model, rule, k))
             if faithfulness:
                 from rationalize.engine import FaithfulnessEngine
 
                 results = FaithfulnessEngine(clf, executor=runner).run(ds, split, results)
-        finally:
-            getattr(runner, "shutdown", lambda: None)()
         write_results(out, results)
         n_ok = sum(r.classification == ex.label for r, ex in zip(results, ds[split]))
         typer.echo(f"{len(results)} predictions -> {out} (accuracy {n_ok / max(1, len(results)):.4f})")
+
+
+def _rule_options(clf: Any, model: Path, rule: str, k: float | None) -> dict[str, Any]:
+    """``predict_results`` keywords of ``--rule``/``--k`` (none at their defaults), checked: a known rule,
+    a select-then-predict model, a positive ``k``."""
+    if rule == "own" and k is None:
+        return {}
+    from rationalize.errors import OptionError
+    from rationalize.rationalizers.select_predict.framework import SELECTION_RULES, SelectPredictRationalizer
+
+    if rule not in SELECTION_RULES:
+        raise OptionError("--rule", f"{rule!r} is not one of {', '.join(SELECTION_RULES)}")
+    if not isinstance(clf, SelectPredictRationalizer):
+        raise OptionError("--rule", f"and --k are for select-then-predict models; {model} holds a {type(clf).__name__}")
+    if k is not None and not (math.isfinite(k) and k > 0):
+        raise OptionError("--k", f"must be a positive fraction or word count, not {k}")
+    return {"rule": rule, "k": k}
+

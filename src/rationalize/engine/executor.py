@@ -30,6 +30,9 @@ class Executor(ABC):
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """Yield ``fn(item)`` for every item, in order."""
 
+    def shutdown(self) -> None:
+        """Release what the executor started (nothing, for one that runs in this process)."""
+
 
 class LocalExecutor(Executor):
     """Runs everything in the calling process, one item after the other (the default)."""
@@ -44,7 +47,30 @@ def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
     return fn(item)
 
 
-class RayExecutor(Executor):
+class _RayExecutor(Executor):
+    """What both Ray executors share: Ray joined or started on first use (:func:`_start_ray`), and stopped
+    by :meth:`shutdown` only if this executor started it."""
+
+    address: str | None = None
+    num_cpus: int | None = None
+    init_kwargs: dict[str, Any]
+    _started = False
+
+    def _ray(self) -> Any:
+        ray, started = _start_ray(self.address, self.num_cpus, self.init_kwargs)
+        self._started = self._started or started
+        return ray
+
+    def shutdown(self) -> None:
+        """Stop Ray if this executor started it."""
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
+
+
+class RayExecutor(_RayExecutor):
     """Runs items as Ray tasks (one task per item, ``num_cpus_per_task`` each).
 
     ``fn`` (with the classifier it closes over) is put in the object store once and shared by every task.
@@ -59,16 +85,6 @@ class RayExecutor(Executor):
         self.num_cpus_per_task = num_cpus_per_task
         self.max_in_flight = max_in_flight
         self.init_kwargs = init_kwargs
-        self._started = False
-
-    def _ray(self):
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        import ray
-
-        if not ray.is_initialized():
-            ray.init(num_cpus=self.num_cpus, include_dashboard=False, **self.init_kwargs)
-            self._started = True
-        return ray
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """Yield ``fn(item)`` for every item, in order, each computed as a Ray task (at most
@@ -83,14 +99,6 @@ class RayExecutor(Executor):
                 yield ray.get(pending.pop(0))
         while pending:
             yield ray.get(pending.pop(0))
-
-    def shutdown(self) -> None:
-        """Stop Ray if this executor started it."""
-        if self._started:
-            import ray
-
-            ray.shutdown()
-            self._started = False
 
 
 def _start_ray(address: str | None, num_cpus: int | None, init_kwargs: dict[str, Any]) -> tuple[Any, bool]:
@@ -124,7 +132,7 @@ class _Apply:
         return {"index": batch["index"], "out": np.array(outs, dtype=object)}
 
 
-class RayDataExecutor(Executor):
+class RayDataExecutor(_RayExecutor):
     """``map`` as a Ray Data pipeline (see the module docstring).
 
     ``concurrency`` actors (default: the cluster's CPUs divided by ``num_cpus_per_worker``) each hold one
@@ -140,7 +148,6 @@ class RayDataExecutor(Executor):
         self.num_cpus_per_worker = num_cpus_per_worker
         self.num_cpus = num_cpus
         self.init_kwargs = init_kwargs
-        self._started = False
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """Yield ``fn(item)`` for every item, in order, computed by the actor pool of a Ray Data pipeline."""
@@ -149,8 +156,7 @@ class RayDataExecutor(Executor):
         rows = [{"index": i, "item": cloudpickle.dumps(item)} for i, item in enumerate(items)]
         if not rows:
             return
-        ray, started = _start_ray(self.address, self.num_cpus, self.init_kwargs)
-        self._started = self._started or started
+        ray = self._ray()
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False  # the caller shows its own progress
@@ -159,32 +165,23 @@ class RayDataExecutor(Executor):
         out = data.map_batches(_Apply, fn_constructor_args=(cloudpickle.dumps(fn),), batch_size=1,
                                compute=ray.data.ActorPoolStrategy(size=min(workers, len(rows))),
                                num_cpus=self.num_cpus_per_worker)
-        expected = 0
-        for row in out.iter_rows():
+        for expected, row in enumerate(out.iter_rows()):
             if int(row["index"]) != expected:  # preserve_order guarantees it; a broken guarantee must not pass
                 raise RuntimeError(f"Ray Data returned item {row['index']} where item {expected} was due")
-            expected += 1
             yield cloudpickle.loads(row["out"])
-
-    def shutdown(self) -> None:
-        """Stop Ray if this executor started it."""
-        if self._started:
-            import ray
-
-            ray.shutdown()
-            self._started = False
 
 
 #: the executors the command line offers (``--executor``)
 EXECUTORS = ("local", "ray")
 
 
-def make_executor(name: str, address: str | None = None) -> Executor:
-    """``local`` (this process) or ``ray`` (a :class:`RayDataExecutor`, on ``address`` or a local Ray)."""
+def make_executor(name: str, address: str | None = None) -> Executor | None:
+    """``local``: None (every caller's default, this process) or ``ray`` (a :class:`RayDataExecutor`, on
+    ``address`` or a local Ray)."""
     if name == "local":
         if address is not None:
             raise ValueError("an address is for --executor ray")
-        return LocalExecutor()
+        return None
     if name == "ray":
         try:
             import ray  # noqa: F401
