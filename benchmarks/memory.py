@@ -3,7 +3,8 @@
 Each measurement runs in a fresh Python process (its peak resident set, ``VmHWM``, is the number), so
 the import of the package is counted once in every row and nothing is shared between rows. The
 ``baseline`` row is that import alone. ``--src`` points the processes at another checkout's ``src`` folder,
-so one run can measure a commit before and after a change side by side:
+so one run can measure a commit before and after a change side by side (each row also gives the peak above
+the import alone, ``over_import_mb``: what the dataset itself costs, and with two checkouts their ratio):
 
     git worktree add /tmp/before <commit>
     nice python benchmarks/memory.py --src /tmp/before/src --src src [--epoch]
@@ -108,6 +109,17 @@ def main() -> None:
             row[str(src)] = measure(src, job)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
+    # what the dataset itself costs: the peak above the import alone (the first row), per checkout
+    for row in rows[1:]:
+        for src in srcs:
+            got, base = row[str(src)], rows[0][str(src)]
+            if "peak_mb" in got and "peak_mb" in base:
+                got["over_import_mb"] = round(got["peak_mb"] - base["peak_mb"], 2)
+    if len(srcs) == 2:
+        for row in rows[1:]:
+            a, b = (row[str(s)].get("over_import_mb") for s in srcs)
+            if a and b is not None:
+                row["ratio_over_import"] = round(b / a, 3)
     print(json.dumps({"date": time.strftime("%Y-%m-%d"), "load_average_at_start": [round(x, 2) for x in load],
                       "load_average_at_end": [round(x, 2) for x in os.getloadavg()], "sources": [str(s) for s in srcs],
                       "rows": rows}, indent=1))

@@ -51,14 +51,20 @@ def register_loader(
 
 
 def only_splits(ds: Dataset, splits: Sequence[str] | None) -> Dataset:
-    """``ds`` with only ``splits`` (all when ``None``); the ids of the others go to ``unloaded_ids``.
-    A split ``ds`` lacks raises :class:`~rationalize.errors.MissingSplitError`."""
+    """``ds`` with only ``splits`` (all when ``None``); the ids of the others go to ``unloaded_ids``, and
+    the documents only they use are dropped. A split ``ds`` lacks raises
+    :class:`~rationalize.errors.MissingSplitError`."""
     if splits is None:
         return ds
     for split in splits:
         ds.check_split(split)
-    for split in [s for s in ds.splits if s not in splits]:
+    dropped = [s for s in ds.splits if s not in splits]
+    for split in dropped:
         ds.unloaded_ids[split] = frozenset(ex.id for ex in ds.splits.pop(split))
+    if dropped:
+        used = {d for exs in ds.splits.values() for ex in exs
+                for d in (*ex.docids, *(ev.docid for ev in ex.evidences))}
+        ds.documents = {d: doc for d, doc in ds.documents.items() if d in used}
     return ds
 
 

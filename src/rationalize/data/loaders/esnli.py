@@ -14,12 +14,13 @@ exist only in the original CSVs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rationalize.data.loaders._util import finish_example
 from rationalize.data.registry import register_loader
 from rationalize.data.schema import Dataset, Document, Example
-from rationalize.errors import DataError, DataErrors
+from rationalize.errors import DataError, DataErrors, MissingSplitError
 
 LABELS = ("contradiction", "entailment", "neutral")
 SPLITS = {"train": "train", "dev": "val", "test": "test"}
@@ -39,15 +40,42 @@ def _lines(f: Path, problems: list[DataError]) -> list[str] | None:
     return [line.rstrip("\r") for line in lines]
 
 
-def load_esnli(path: str | Path, name: str = "esnli") -> Dataset:
-    """Load the line-aligned e-SNLI files under ``path``. Raises :class:`DataErrors` with every problem."""
+def _skim(labels_file: Path, split: str) -> tuple[frozenset[str], set[str]]:
+    """The ids and labels of a split that is not loaded, from its labels file alone (one line per example)."""
+    ids, labels = [], set()
+    with labels_file.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            ids.append(f"{split}_{lineno}")
+            if line.strip() in LABELS:
+                labels.add(line.strip())
+    return frozenset(ids), labels
+
+
+def load_esnli(path: str | Path, name: str = "esnli", splits: Sequence[str] | None = None) -> Dataset:
+    """Load the line-aligned e-SNLI files under ``path``. Raises :class:`DataErrors` with every problem.
+
+    ``splits``: read only those splits' files (the others' ids and labels come from their labels files, so
+    that ``labels`` is the whole dataset's and a results file of another split can be named); a requested
+    split without files raises :class:`MissingSplitError`."""
     root = Path(path)
+    present = [split for suffix, split in SPLITS.items()
+               if any((root / f"{key}.{suffix}").exists() for key in ("s1", "s2", "labels"))]
+    for split in splits or ():
+        if split not in present:
+            raise MissingSplitError(name, split, present)
     problems: list[DataError] = []
     documents: dict[str, Document] = {}
-    splits: dict[str, list[Example]] = {}
+    data: dict[str, list[Example]] = {}
+    unloaded: dict[str, frozenset[str]] = {}
+    other_labels: set[str] = set()
     for suffix, split in SPLITS.items():
         core = {key: root / f"{key}.{suffix}" for key in ("s1", "s2", "labels")}
-        if not any(f.exists() for f in core.values()):
+        if split not in present:
+            continue
+        if splits is not None and split not in splits:
+            if core["labels"].exists():
+                unloaded[split], found = _skim(core["labels"], split)
+                other_labels |= found
             continue
         missing = [f.name for f in core.values() if not f.exists()]
         if missing:
@@ -65,7 +93,7 @@ def load_esnli(path: str | Path, name: str = "esnli") -> Dataset:
                 problems.append(DataError(f, None, None, f"has {len(rows)} lines but {core['labels'].name} has {n}"))
         if len(problems) > before:
             continue
-        examples = splits.setdefault(split, [])
+        examples = data.setdefault(split, [])
         for i in range(n):
             lineno = i + 1
             label = columns["labels"][i].strip()
@@ -90,10 +118,12 @@ def load_esnli(path: str | Path, name: str = "esnli") -> Dataset:
             examples.append(finish_example(Example(eid, docids, label, None, [], explanations)))
     if problems:
         raise DataErrors(problems)
-    if not splits:
+    if not data:
         raise DataError(root, None, None, "has no e-SNLI files (s1.dev, s2.dev, labels.dev, preproc1_expl_1.dev, ...)")
-    return Dataset(name, splits, documents, sorted({ex.label for v in splits.values() for ex in v}),  # type: ignore[misc]
-                   source=str(root), metadata={"format": "esnli", "declared_labels": list(LABELS)})
+    labels = {ex.label for v in data.values() for ex in v} | other_labels
+    return Dataset(name, data, documents, sorted(labels),  # type: ignore[arg-type]
+                   source=str(root), metadata={"format": "esnli", "declared_labels": list(LABELS)},
+                   unloaded_ids=unloaded)
 
 
 def is_esnli_dir(path: Path) -> bool:
@@ -101,4 +131,5 @@ def is_esnli_dir(path: Path) -> bool:
     return path.is_dir() and any((path / f"labels.{s}").exists() and (path / f"s1.{s}").exists() for s in SPLITS)
 
 
-register_loader("esnli", load_esnli, is_esnli_dir, "e-SNLI line-aligned files: s1/s2/labels/preproc1_expl_k.{train,dev,test}")
+register_loader("esnli", load_esnli, is_esnli_dir, "e-SNLI line-aligned files: s1/s2/labels/preproc1_expl_k.{train,dev,test}",
+                partial=True)

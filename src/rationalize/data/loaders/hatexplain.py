@@ -19,14 +19,15 @@ import bisect
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rationalize.data.jsonl import json_problem
 from rationalize.data.loaders._util import finish_example, make_evidence, mask_to_spans
-from rationalize.data.registry import register_loader
+from rationalize.data.registry import only_splits, register_loader
 from rationalize.data.schema import Dataset, Document, Example
-from rationalize.errors import DataError, DataErrors
+from rationalize.errors import DataError, DataErrors, MissingSplitError
 
 LABELS = ("hatespeech", "normal", "offensive")
 SPLIT_FILES = {"train": "train.json", "val": "val.json", "test": "test.json"}
@@ -118,13 +119,45 @@ def parse_post(key: str, post: Any, f: Path, line: int | None) -> tuple[Document
     return doc, Example(key, [key], majority(labels), None, groups, metadata=meta), errs
 
 
-def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hatexplain") -> Dataset:
-    """Load a HateXplain folder (see the module docstring). Raises :class:`DataErrors` with every problem."""
+def _skim(f: Path, undecided: str) -> tuple[frozenset[str], set[str]]:
+    """The ids and labels of a split file that is not loaded (the ids :func:`load_hatexplain` would give
+    it); its problems are left to a load of that split."""
+    data, _ = _read_json(f, [])
+    ids, labels = set(), set()
+    if isinstance(data, dict):
+        for key, post in data.items():
+            _, ex, errs = parse_post(key, post, f, None)
+            if ex is None or errs or (ex.label is None and undecided == "drop"):
+                continue
+            ids.add(key)
+            if ex.label is not None:
+                labels.add(ex.label)
+    return frozenset(ids), labels
+
+
+def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hatexplain",
+                    splits: Sequence[str] | None = None) -> Dataset:
+    """Load a HateXplain folder (see the module docstring). Raises :class:`DataErrors` with every problem.
+
+    ``splits``: build only those splits; with split files, the other files are skimmed one at a time for
+    their ids and labels before the wanted ones are read, so the documents of other splits are never held.
+    A requested split the folder lacks raises :class:`MissingSplitError`."""
     if undecided not in ("drop", "keep"):
         raise ValueError(f"undecided must be 'drop' or 'keep', not {undecided!r}")
     root = Path(path)
     problems: list[DataError] = []
     sources: list[tuple[str, Path, dict[str, Any], str]] = []  # split, file, posts, text
+    unloaded: dict[str, frozenset[str]] = {}
+    other_labels: set[str] = set()
+    if splits is not None and not (root / "dataset.json").exists():
+        present = [split for split, fname in SPLIT_FILES.items() if (root / fname).exists()]
+        for split in splits:
+            if split not in present:
+                raise MissingSplitError(name, split, present)
+        for split in present:
+            if split not in splits:
+                unloaded[split], found = _skim(root / SPLIT_FILES[split], undecided)
+                other_labels |= found
     if (root / "dataset.json").exists():
         data, text = _read_json(root / "dataset.json", problems)
         divisions, _ = _read_json(root / "post_id_divisions.json", problems) if (root / "post_id_divisions.json").exists() else ({}, "")
@@ -144,7 +177,7 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
     else:
         for split, fname in SPLIT_FILES.items():
             f = root / fname
-            if f.exists():
+            if f.exists() and split not in unloaded:
                 data, text = _read_json(f, problems)
                 if isinstance(data, dict):
                     sources.append((split, f, data, text))
@@ -153,12 +186,12 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
     if not sources and not problems:
         raise DataError(root, None, None, "has no dataset.json nor train.json/val.json/test.json (HateXplain layout)")
     documents: dict[str, Document] = {}
-    splits: dict[str, list[Example]] = {}
+    built: dict[str, list[Example]] = {}
     dropped: list[str] = []
     seen: dict[str, str] = {}
     for split, f, posts, text in sources:
         line_of = _line_finder(text)
-        examples = splits.setdefault(split, [])
+        examples = built.setdefault(split, [])
         for key, post in posts.items():
             doc, ex, errs = parse_post(key, post, f, line_of(key))
             problems.extend(errs)
@@ -175,11 +208,15 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
             examples.append(finish_example(ex))
     if problems:
         raise DataErrors(problems)
-    labels = sorted({ex.label for exs in splits.values() for ex in exs if ex.label is not None})
-    return Dataset(name, splits, documents, labels, source=str(root),
-                   metadata={"format": "hatexplain", "declared_labels": list(LABELS),
-                             "undecided": dropped if undecided == "drop" else
-                             [ex.id for exs in splits.values() for ex in exs if ex.label is None]})
+    labels = sorted({ex.label for exs in built.values() for ex in exs if ex.label is not None} | other_labels)
+    ds = Dataset(name, built, documents, labels, source=str(root),
+                 metadata={"format": "hatexplain", "declared_labels": list(LABELS),
+                           "undecided": dropped if undecided == "drop" else
+                           [ex.id for exs in built.values() for ex in exs if ex.label is None]},
+                 unloaded_ids=unloaded)
+    if splits is not None and (root / "dataset.json").exists():  # one file: read whole, then set aside
+        ds = only_splits(ds, splits)
+    return ds
 
 
 def _looks_like_hatexplain(f: Path) -> bool:
@@ -199,4 +236,4 @@ def is_hatexplain_dir(path: Path) -> bool:
 
 
 register_loader("hatexplain", load_hatexplain, is_hatexplain_dir,
-                "HateXplain: {train,val,test}.json or dataset.json + post_id_divisions.json")
+                "HateXplain: {train,val,test}.json or dataset.json + post_id_divisions.json", partial=True)

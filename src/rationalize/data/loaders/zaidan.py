@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -31,7 +32,7 @@ from pathlib import Path
 from rationalize.data.loaders._util import finish_example, make_evidence, sentence_split
 from rationalize.data.registry import register_loader
 from rationalize.data.schema import Dataset, Document, Example
-from rationalize.errors import DataError, DataErrors
+from rationalize.errors import DataError, DataErrors, MissingSplitError
 
 LABELS = {"neg": "NEG", "pos": "POS"}
 _FILE = re.compile(r"^(neg|pos)R?_(\d{3})\.txt$")
@@ -147,9 +148,20 @@ def _align(tokens: list[str], spans: list[tuple[int, int]], target: Document, fi
     return [(owner(src[s]), owner(src[e] - 1) + 1) for s, e in spans]
 
 
-def load_zaidan(path: str | Path, align_to: str | Path | None = None, name: str = "zaidan") -> Dataset:
+def _fold_split(idx: int) -> str:
+    """The split of review number ``idx``: folds 0-7 (hundreds) train, 8 val, 9 test, as ERASER movies."""
+    fold = idx // 100
+    return "train" if fold <= 7 else "val" if fold == 8 else "test"
+
+
+def load_zaidan(path: str | Path, align_to: str | Path | None = None, name: str = "zaidan",
+                splits: Sequence[str] | None = None) -> Dataset:
     """Load ``withRats_neg``/``withRats_pos`` under ``path``; ``align_to`` is an ERASER movies folder
-    (or its ``docs/``) whose tokens and sentences to adopt. Raises :class:`DataErrors` with every problem."""
+    (or its ``docs/``) whose tokens and sentences to adopt. Raises :class:`DataErrors` with every problem.
+
+    ``splits``: read only the review files of those splits (a file's split follows from its number); the
+    others' ids come from their file names alone. A requested split with no file raises
+    :class:`MissingSplitError`."""
     root = Path(path)
     folders = [(pol, root / f"withRats_{pol}") for pol in ("neg", "pos") if (root / f"withRats_{pol}").is_dir()]
     if not folders:
@@ -161,7 +173,8 @@ def load_zaidan(path: str | Path, align_to: str | Path | None = None, name: str 
             raise DataError(eraser_docs, None, None, "is not an ERASER docs/ folder to align to")
     problems: list[DataError] = []
     documents: dict[str, Document] = {}
-    splits: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
+    built: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
+    skipped: dict[str, set[str]] = {}
     for pol, folder in folders:
         for f in sorted(folder.iterdir()):
             if f.name.startswith("."):  # hidden files (.DS_Store, editor swap files)
@@ -181,6 +194,9 @@ def load_zaidan(path: str | Path, align_to: str | Path | None = None, name: str 
                 continue
             idx = int(m.group(2))
             docid = f"{pol}R_{m.group(2)}.txt"
+            if splits is not None and _fold_split(idx) not in splits:
+                skipped.setdefault(_fold_split(idx), set()).add(docid)
+                continue
             if docid in documents:
                 problems.append(DataError(f, None, None, f"is a second copy of review {docid}"))
                 continue
@@ -201,17 +217,20 @@ def load_zaidan(path: str | Path, align_to: str | Path | None = None, name: str 
             documents[docid] = doc
             sent_of = doc.sentence_of_token()
             groups = [[make_evidence(doc, s, e, sent_of)] for s, e in spans]
-            fold = idx // 100
-            split = "train" if fold <= 7 else "val" if fold == 8 else "test"
+            fold, split = idx // 100, _fold_split(idx)
             meta = {"fold": fold, "source_file": f.name}
-            splits[split].append(finish_example(Example(docid, [docid], LABELS[pol], None, groups, metadata=meta)))
+            built[split].append(finish_example(Example(docid, [docid], LABELS[pol], None, groups, metadata=meta)))
     if problems:
         raise DataErrors(problems)
-    for exs in splits.values():
+    for split in splits or ():
+        if not built.get(split):
+            raise MissingSplitError(name, split, [k for k, v in built.items() if v], list(skipped))
+    for exs in built.values():
         exs.sort(key=lambda ex: ex.id)
-    splits = {k: v for k, v in splits.items() if v}
-    return Dataset(name, splits, documents, sorted({LABELS[p] for p, _ in folders}), source=str(root),
-                   metadata={"format": "zaidan", "aligned_to": str(eraser_docs) if eraser_docs else None})
+    data = {k: v for k, v in built.items() if v}
+    return Dataset(name, data, documents, sorted({LABELS[p] for p, _ in folders}), source=str(root),
+                   metadata={"format": "zaidan", "aligned_to": str(eraser_docs) if eraser_docs else None},
+                   unloaded_ids={k: frozenset(v) for k, v in skipped.items()})
 
 
 def is_zaidan_dir(path: Path) -> bool:
@@ -219,4 +238,5 @@ def is_zaidan_dir(path: Path) -> bool:
     return path.is_dir() and ((path / "withRats_neg").is_dir() or (path / "withRats_pos").is_dir())
 
 
-register_loader("zaidan", load_zaidan, is_zaidan_dir, "Zaidan et al. 2007 withRats_{neg,pos} with inline <NEG>/<POS> tags")
+register_loader("zaidan", load_zaidan, is_zaidan_dir, "Zaidan et al. 2007 withRats_{neg,pos} with inline <NEG>/<POS> tags",
+                partial=True)
