@@ -10,6 +10,12 @@ phrasings), in five writers' styles, with ids in the forms of the three datasets
 (movies ``negR_912.txt`` / numbers, FEVER six-digit claim ids, e-SNLI ``test_N``), several new id
 wordings, follow-ups with the previous program as ``context``, and out-of-scope questions (gold ``""``).
 
+Overlap check (:func:`overlaps`): 13 of the 195 questions first written turned out to be word for word in
+the packaged question set or in the parser's cue lists (short ones: "accuracy", "why?", "more", "model
+info", "hlep", ...), and 2 more were a training phrasing with other slot values (the same question once ids,
+labels and numbers are masked: "prediction for posR_951.txt", "top 5 important words contradiction"); all 15
+were dropped, none replaced, before the set was ever scored (180 remain).
+
 Split ``fresh``: the parser never trains on it (``tests/dialogue/test_fresh_set.py`` fails if one of these
 questions is in the training data or in the parser's cue lists). Score it once, at the end:
 ``python benchmarks/dialogue.py`` reports it next to ``dev``.
@@ -21,6 +27,7 @@ every gold program against the grammar, the dataset's labels and the rationalize
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -50,7 +57,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("casual", M, "show me reviews shorter than 400 tokens", "filter length < 400 and show", None, False),
     ("terse", M, "show item 77", "filter id 77 and show", None, False),
     # predict
-    ("terse", M, "prediction for posR_951.txt", "filter id posR_951.txt and predict", None, False),
     ("polite", F, "Could you tell me what the model predicts for claim 106809?", "filter id 106809 and predict", None, False),
     ("casual", E, "what label would u give test_203?", "filter id test_203 and predict", None, False),
     ("misspelt", M, "wat is the predicton for #88", "filter id 88 and predict", None, False),
@@ -90,7 +96,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("verbose", M, "Among the reviews that are longer than 1000 tokens, how many does the model get wrong?",
      "filter length > 1000 and mistakes", None, False),
     # score
-    ("terse", M, "accuracy", "score metric accuracy", None, False),
     ("polite", F, "What is the macro F1 score of the model, please?", "score metric f1", None, False),
     ("casual", M, "how good is the model overall?", "score", None, False),
     ("misspelt", M, "whats the precison?", "score metric precision", None, False),
@@ -105,7 +110,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("casual", M, "f1 on the test set", "score metric f1 split test", None, False),
     ("misspelt", E, "acuracy per clas", "score metric accuracy perclass", None, False),
     # labels
-    ("terse", M, "label distribution", "labels", None, False),
     ("polite", F, "How are the gold labels distributed in this split?", "labels source gold", None, False),
     ("casual", M, "how many of each class do u predict?", "labels source pred", None, False),
     ("misspelt", E, "lable counts", "labels", None, False),
@@ -116,7 +120,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("polite", E, "What is the distribution of gold labels among the short pairs of fewer than 10 tokens?",
      "filter length < 10 and labels source gold", None, False),
     # data
-    ("terse", M, "dataset info", "data", None, False),
     ("polite", F, "Could you tell me which dataset this is and how big its splits are?", "data", None, False),
     ("casual", M, "how long are the reviews on average?", "data", None, False),
     ("misspelt", E, "wich splits does the datset have", "data", None, False),
@@ -127,7 +130,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("terse", M, "frequent words", "keywords", None, False),
     ("polite", M, "Which words appear most often in the negative reviews?", "keywords label NEG", None, False),
     ("casual", F, "top 6 words in refuted claims", "keywords topk 6 label REFUTES", None, False),
-    ("misspelt", M, "most comon wrods", "keywords", None, False),
     ("verbose", E, "Please list the fifteen least frequent words across the examples.", "keywords topk 15 least", None, False),
     ("terse", M, "rarest words", "keywords least", None, False),
     ("casual", M, "what words show up most in the stuff u got wrong?", "filter incorrect and keywords", None, False),
@@ -160,7 +162,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("misspelt", M, "most importent words overal", "important", None, False),
     ("verbose", M, "Aggregated over many examples with occlusion, which 7 words have the highest importance?",
      "important topk 7 method occlusion", None, False),
-    ("terse", E, "top 5 important words contradiction", "important topk 5 label contradiction", None, False),
     ("casual", M, "which words matter most in the reviews u get wrong?", "filter incorrect and important", None, False),
     ("polite", M, "Could you show the most influential words overall according to integrated gradients?",
      "important method integrated-gradients", None, False),
@@ -235,14 +236,8 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("terse", M, "2 nearest neighbours of the first example", "filter position 1 and similar topk 2", None, False),
     ("casual", M, "show stuff that looks like review 120", "filter id 120 and similar", None, False),
     # help / self
-    ("terse", M, "commands?", "help", None, False),
-    ("polite", M, "What kinds of questions can I ask you?", "help", None, False),
-    ("casual", F, "what can u do", "help", None, False),
-    ("misspelt", M, "hlep", "help", None, False),
     ("verbose", E, "Could you give me an overview of the operations this assistant supports?", "help", None, False),
-    ("terse", M, "model info", "self", None, False),
     ("polite", F, "Which classifier am I talking to, and which explanation methods do you have?", "self", None, False),
-    ("casual", M, "who r u?", "self", None, False),
     ("misspelt", M, "wat model are yuo", "self", None, False),
     ("verbose", E, "Tell me about yourself: the model, the data you hold and the generator you use.", "self", None, False),
     # follow-ups (context = the previous program)
@@ -252,7 +247,6 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("terse", M, "now with lime", "filter id 12 and attribute method lime", "filter id 12 and attribute", True),
     ("casual", M, "try occlusion instead", "filter id negR_918.txt and attribute method occlusion",
      "filter id negR_918.txt and attribute method attention", True),
-    ("terse", M, "more", "mistakes sample 10", "mistakes sample 5", True),
     ("polite", M, "Could you show me a few more words?", "filter id 19 and attribute topk 6 method occlusion",
      "filter id 19 and attribute topk 3 method occlusion", True),
     ("casual", M, "and for negative ones?", "keywords label NEG", "keywords label POS", True),
@@ -263,11 +257,9 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
      "filter id 47 and agreement method integrated-gradients", "filter id 47 and agreement", True),
     ("terse", F, "claim 103370", "filter id 103370 and similar", "filter id 105511 and similar", True),
     # operations that take the example from the previous question
-    ("terse", M, "why?", "filter id 77 and attribute", "filter id 77 and show", False),
     ("casual", M, "how sure are you?", "filter id posR_951.txt and likelihood", "filter id posR_951.txt and predict", False),
     ("polite", F, "Could you explain that prediction in plain words?", "filter id 106809 and rationale source generator",
      "filter id 106809 and predict", False),
-    ("casual", M, "what would flip it?", "filter position 3 and counterfactual", "filter position 3 and predict", False),
     ("terse", M, "similar ones", "filter id 42 and similar", "filter id 42 and show", False),
     ("polite", E, "Does its rationale agree with the human one?", "filter id test_17 and agreement",
      "filter id test_17 and attribute", False),
@@ -298,6 +290,25 @@ Q: list[tuple[str, str, str, str, str | None, bool]] = [
     ("misspelt", M, "whats the wether tomorow", "", None, False),
     ("terse", E, "set an alarm for 7", "", None, False),
 ]
+
+
+def normalized(question: str) -> str:
+    """A question compared without case and punctuation."""
+    return " ".join(re.findall(r"[a-z0-9_]+", question.lower()))
+
+
+def overlaps(rows: list[dict]) -> list[str]:
+    """Fresh questions that are also (word for word, without case and punctuation) a question of the packaged
+    set (any split), of the earlier ``final`` set, or a literal of the parser's cue lists."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+    from rationalize.dialogue.parser import CUES, load_questions
+
+    seen = {normalized(r["question"]) for r in load_questions()}
+    final = Path(__file__).with_name("dialogue_questions_final.jsonl")
+    seen |= {normalized(json.loads(line)["question"]) for line in final.read_text().splitlines() if line.strip()}
+    cues = " ".join(CUES.values()).lower()
+    return [r["question"] for r in rows if normalized(r["question"]) in seen
+            or re.search(rf"(?<![a-z]){re.escape(r['question'].lower().strip('?!. '))}(?![a-z])", cues)]
 
 
 def validate(rows: list[dict]) -> list[str]:
@@ -352,7 +363,7 @@ def rows() -> list[dict]:
 
 def main() -> None:
     records = rows()
-    problems = validate(records)
+    problems = validate(records) + [f"in the training data or the cues: {q!r}" for q in overlaps(records)]
     if problems:
         print("\n".join(problems), file=sys.stderr)
         raise SystemExit(1)
