@@ -510,14 +510,19 @@ def load_questions(path: str | Path | None = None, split: str | Sequence[str] | 
 
 class IntentClassifier:
     """Logistic regression over [MiniLM sentence embedding, char 2-5-gram TF-IDF, word 1-2-gram TF-IDF, operation
-    cues, slot-presence features] of masked questions, blended with a cosine k-nearest-neighbour vote over the
-    same features. ``encoder=None`` (or MiniLM missing) uses the TF-IDF features only; ``kind`` says which."""
+    cues (``cue_weight``; also read on the spelling-corrected question, :meth:`normalize`), slot-presence
+    features (``slot_weight``, :func:`slot_vector`)] of masked questions, with class weights that balance the
+    intents (``balanced``). ``knn`` > 0 blends in a cosine k-nearest-neighbour vote with weight ``knn_weight``
+    (off by default: it lowered the cross-validated accuracy, benchmarks/results/dialogue_cv.json).
+    ``encoder=None`` (or MiniLM missing) uses the TF-IDF features only; ``kind`` says which; ``embedder`` reuses a
+    loaded :class:`~rationalize.models.sentence.SentenceEncoder` (and its cache)."""
 
     def __init__(self, encoder: str | None = "minilm", C: float = 20.0, seed: int = 0, cue_weight: float = 1.25,
                  slot_weight: float = 1.0, knn: int = 0, knn_weight: float = 0.0, balanced: bool = True,
                  embedding_weight: float = 1.0, word_weight: float = 1.0, char_weight: float = 1.0,
-                 spelling: bool = True):
+                 spelling: bool = True, embedder: Any = None):
         self.encoder = encoder
+        self.embedder = embedder
         self.spelling = spelling
         self.embedding_weight = embedding_weight
         self.word_weight = word_weight
@@ -561,7 +566,10 @@ class IntentClassifier:
 
         self.embedder_ = None
         self.kind = "tfidf"
-        if self.encoder:
+        if self.embedder is not None:
+            self.embedder_ = self.embedder
+            self.kind = f"{self.encoder}+tfidf"
+        elif self.encoder:
             try:
                 from rationalize.models.sentence import SentenceEncoder
 
@@ -710,20 +718,22 @@ class Parser:
     @classmethod
     def train(cls, labels: Sequence[str], ids: Sequence[str] = (), *, encoder: str | None = "minilm",
               questions: Sequence[dict[str, Any]] | None = None, split: str | Sequence[str] = TRAIN_SPLITS,
-              **kw: Any) -> Parser:
+              classifier: dict[str, Any] | None = None, **kw: Any) -> Parser:
         """A parser whose intent classifier learns from the question set's ``split`` (default: the ``train`` and
         ``dev`` parts; the benchmark's held-out protocol trains on ``train`` alone), or from ``questions``.
         The classifier trained on the packaged question set is kept for the process: a second conversation
-        reuses it instead of training again."""
+        reuses it instead of training again. ``classifier`` holds :class:`IntentClassifier` settings (the
+        defaults are what the cross-validation of benchmarks/dialogue_cv.py chose)."""
         methods = kw.pop("methods", None)
         splits = (split,) if isinstance(split, str) else tuple(split)
         probe = Parser(IntentClassifier(None), ["POS", "NEG"], methods=methods)
-        key = (encoder, splits, tuple(probe.methods), QUESTIONS_PATH.stat().st_mtime) if questions is None else None
+        key = ((encoder, splits, tuple(probe.methods), QUESTIONS_PATH.stat().st_mtime)
+               if questions is None and not classifier else None)
         clf = _TRAINED.get(key) if key is not None else None
         if clf is None:
             rows = list(questions) if questions is not None else load_questions(split=splits)
             slots = [extract_slots(r["question"], r.get("labels") or ["POS", "NEG"], probe.methods) for r in rows]
-            clf = IntentClassifier(encoder).fit([x.masked for x in slots], [r["intent"] for r in rows],
+            clf = IntentClassifier(encoder, **(classifier or {})).fit([x.masked for x in slots], [r["intent"] for r in rows],
                                                 [r["question"] for r in rows],
                                                 [r["parse"] if not r.get("context") else "" for r in rows],
                                                 [slot_vector(x) for x in slots])
