@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dialogue import gold_operation, load_set  # noqa: E402
+from dialogue import gold_operation, load_set
 
 PREVIOUS = {"cue_weight": 0.5, "slot_weight": 0.0, "balanced": False, "spelling": False}
 #: (name, IntentClassifier settings, Parser settings): the previous round's settings, then one change at a time.
