@@ -9,9 +9,10 @@ Two parts, as in TalkToModel's and InterroLang's parsers but without a seq2seq m
   words and texts, length bounds, correct / incorrect, a split, a metric; label, method and metric names
   are matched with tolerance for misspellings;
 * the **intent** (which operation, or a follow-up, or out of scope), from an :class:`IntentClassifier`:
-  a logistic regression over MiniLM sentence embeddings (``minilm``, offline) and character n-gram TF-IDF
-  of the question with its slot values masked, trained on our own question set
-  (:data:`QUESTIONS_PATH`, the ``train`` part; the benchmark scores the held-out ``test`` part). Without
+  a logistic regression over MiniLM sentence embeddings (``minilm``, offline), character and word n-gram
+  TF-IDF of the question with its slot values masked, operation cues and slot-presence features, trained on
+  our own question set (:data:`QUESTIONS_PATH`, the ``train`` and ``dev`` parts; the benchmark scores a
+  fresh set kept outside the package), then checked against the grammar (:meth:`Parser.intent`). Without
   MiniLM it falls back to the TF-IDF features alone. The nearest training questions are the
   suggestions for a question it cannot parse.
 
