@@ -4,9 +4,11 @@ Every phrasing below was written by hand, in one of five writers' styles (``ters
 ``casual``, ``misspelt``, ``verbose``), with its gold program. Each phrasing is filled in twice with
 different slot values (ids in different forms, labels, numbers, methods, words) drawn with a fixed seed.
 
-Held-out split: within each intent, every third phrasing (the 3rd, 6th, ...) goes to ``test`` with all its
-fillings; the parser trains on ``train`` only, so a test question is never a re-filled training phrasing.
-Some id forms (``record``, ``case``, ``data point``) appear only in test fillings.
+Split by phrasing: within each intent, every third phrasing (the 3rd, 6th, ...) goes to ``dev`` with all its
+fillings, so a dev question is never a re-filled training phrasing. Some id forms (``record``, ``case``,
+``data point``) appear only in dev fillings. ``dev`` was called ``test`` until it had been used to design the
+parser's cue features; the untouched test set is now benchmarks/data/dialogue_questions_fresh.jsonl
+(split ``fresh``, written by write_dialogue_fresh.py), which this file never holds.
 
 Run: ``python benchmarks/data/write_dialogue_questions.py`` (deterministic; rewrites the file).
 """
@@ -31,7 +33,7 @@ DATASETS = {
 # id phrase -> id value; {n} a number, {m} a movies-style id
 ID_FORMS_TRAIN = ["id {n}", "ID {n}", "#{n}", "example {n}", "example #{n}", "instance {n}", "item no. {n}",
                   "doc {n}", "id={n}", "number {n}", "{m}", "review {m}", "the example with id {n}"]
-ID_FORMS_TEST = ID_FORMS_TRAIN + ["record {n}", "case {n}", "data point {n}", "entry #{n}", "id: {n}"]
+ID_FORMS_DEV = ID_FORMS_TRAIN + ["record {n}", "case {n}", "data point {n}", "entry #{n}", "id: {n}"]
 METHODS = [("integrated gradients", "integrated-gradients"), ("IG", "integrated-gradients"), ("lime", "lime"),
            ("LIME", "lime"), ("SHAP", "kernel-shap"), ("kernel shap", "kernel-shap"), ("occlusion", "occlusion"),
            ("attention", "attention"), ("saliency", "saliency"), ("input x gradient", "input-x-gradient"),
@@ -383,7 +385,7 @@ def main() -> None:
         labword = rng.choice(DATASETS[ds]["words"][lab])
         if style != "misspelt":
             labword = labword.replace("negatve", "negative").replace("postive", "positive")
-        forms = ID_FORMS_TEST if split == "test" else ID_FORMS_TRAIN
+        forms = ID_FORMS_DEV if split == "dev" else ID_FORMS_TRAIN
         out = {"_ds": ds, "lab": labword, "LAB": lab}
         for suffix in ("", "2"):
             n = str(rng.randint(1, 199))
@@ -403,7 +405,7 @@ def main() -> None:
 
     for intent, templates in T.items():
         for t, (style, q, parse) in enumerate(templates):
-            split = "test" if t % 3 == 2 else "train"
+            split = "dev" if t % 3 == 2 else "train"
             fills = 1 if intent == "unknown" or "{" not in q else 2
             seen = set()
             for _ in range(fills):
@@ -416,7 +418,7 @@ def main() -> None:
                              "style": style, "template": f"{intent}-{t:02d}", "split": split, "dataset": v["_ds"],
                              "labels": DATASETS[v["_ds"]]["labels"]})
     for t, (style, ctx, q, parse) in enumerate(F):
-        split = "test" if t % 3 == 2 else "train"
+        split = "dev" if t % 3 == 2 else "train"
         for _ in range(2):
             v = values(split, style)
             v["_ds"] = "movies"
@@ -430,8 +432,8 @@ def main() -> None:
             asks_why = r["question"].lower().startswith("why")  # "why?" asks for an attribution, whatever came before
             r["intent"] = gold_op if asks_why or ctx_op != gold_op else "followup"
     OUT.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    n_test = sum(r["split"] == "test" for r in rows)
-    print(json.dumps({"questions": len(rows), "train": len(rows) - n_test, "test": n_test, "path": str(OUT)}))
+    n_dev = sum(r["split"] == "dev" for r in rows)
+    print(json.dumps({"questions": len(rows), "train": len(rows) - n_dev, "dev": n_dev, "path": str(OUT)}))
 
 
 if __name__ == "__main__":

@@ -39,26 +39,28 @@ def test_dataset_ids_are_found_as_written():
 
 def test_question_set_is_large_varied_and_split_by_phrasing():
     rows = load_questions()
-    assert len(rows) >= 400
+    assert len(rows) >= 400 and {r["split"] for r in rows} == {"train", "dev"}
     train = {r["template"] for r in rows if r["split"] == "train"}
-    test = {r["template"] for r in rows if r["split"] == "test"}
-    assert train.isdisjoint(test) and len(test) >= 60
+    dev = {r["template"] for r in rows if r["split"] == "dev"}
+    assert train.isdisjoint(dev) and len(dev) >= 60
     assert {r["style"] for r in rows} == {"terse", "polite", "casual", "misspelt", "verbose"}
     for r in rows:  # every gold parse is a valid program
         if r["parse"]:
             parse_program(r["parse"])
 
 
-def test_heldout_accuracy_tfidf(tfidf_parser):
-    """The TF-IDF fallback on the held-out phrasings (MiniLM does better: benchmarks/dialogue.py)."""
-    rows = load_questions(split="test")
+def test_dev_accuracy_tfidf():
+    """The TF-IDF fallback trained on ``train`` alone, on the ``dev`` phrasings (0.97 when this was written;
+    benchmarks/dialogue.py scores the untouched fresh set)."""
+    base = Parser.train(["NEG", "POS"], encoder=None, split="train")
+    rows = load_questions(split="dev")
     hits = 0
     for r in rows:
-        p = Parser(tfidf_parser.classifier, r["labels"], methods=tfidf_parser.methods)
+        p = Parser(base.classifier, r["labels"], methods=base.methods)
         prev = parse_program(r["context"]) if r.get("context") else None
         gold = parse_program(r["parse"]).to_text() if r["parse"] else ""
         hits += p.parse(r["question"], prev).text == gold
-    assert hits / len(rows) >= 0.7
+    assert hits / len(rows) >= 0.9
 
 
 def test_followups_use_the_previous_program(tfidf_parser):
@@ -80,17 +82,18 @@ def test_out_of_scope_and_programs(tfidf_parser):
 
 
 @pytest.mark.slow
-def test_heldout_accuracy_minilm():
-    """MiniLM sentence embeddings + TF-IDF + cues: the parser the chat uses."""
-    parser = Parser.train(["NEG", "POS"], encoder="minilm")
-    rows = load_questions(split="test")
+def test_dev_accuracy_minilm():
+    """MiniLM sentence embeddings + TF-IDF + cues + slot features (the parser the chat uses), trained on
+    ``train`` alone, on the ``dev`` phrasings (0.977 when this was written)."""
+    parser = Parser.train(["NEG", "POS"], encoder="minilm", split="train")
+    rows = load_questions(split="dev")
     exact = 0
     for r in rows:
         p = Parser(parser.classifier, r["labels"], methods=parser.methods)
         prev = parse_program(r["context"]) if r.get("context") else None
         gold = parse_program(r["parse"]).to_text() if r["parse"] else ""
         exact += p.parse(r["question"], prev).text == gold
-    assert exact / len(rows) >= 0.85
+    assert exact / len(rows) >= 0.93
 
 
 class ProgramWriter:
@@ -121,3 +124,56 @@ def test_llm_parser_for_questions_outside_the_classifier(tfidf_parser):
     bad = Parser(tfidf_parser.classifier, ["NEG", "POS"], methods=tfidf_parser.methods,
                  llm=LLMParser(ProgramWriter("rm -rf / and show")))
     assert bad.parse("sad ones fumbled twice").program is None  # invalid output never runs
+
+
+@pytest.mark.parametrize("question, field, value", [
+    ("how do you classify the fourth one?", "positions", [4]),
+    ("Are there other reviews that resemble the first one?", "positions", [1]),
+    ("the first five examples", "positions", []),
+    ("What happens to id 115 if the word plot is taken out?", "remove", "plot"),
+    ("re-predict id 4 with the word great replaced by superb", "replace", ("great", "superb")),
+    ("re-predict id 4 with the word great replaced by superb", "contains", None),
+    ("examples with the word great", "contains", "great"),
+    ("token f1 of id 3", "metric", None),
+    ("f1 of the model", "metric", "f1"),
+])
+def test_slot_rules(question, field, value):
+    assert getattr(extract_slots(question, ["NEG", "POS"], METHODS), field) == value
+
+
+def test_slot_features_and_what_an_operation_can_take():
+    from rationalize.dialogue.parser import SLOT_FEATURES, dropped_slots, fits_slots, names_data, slot_vector
+
+    s = extract_slots("explain id 5 with lime", ["NEG", "POS"], METHODS)
+    v = slot_vector(s)
+    assert v.shape == (len(SLOT_FEATURES),) and {k for k, x in zip(SLOT_FEATURES, v) if x} == {"example", "method"}
+    assert not fits_slots("rationale", s) and fits_slots("attribute", s) and not fits_slots("data", s)
+    assert dropped_slots("rationale", s) == 1 and dropped_slots("data", s) == 2 and dropped_slots("attribute", s) == 0
+    assert names_data(s) and not names_data(extract_slots("what's the weather in Paris?", ["NEG", "POS"], METHODS))
+
+
+def test_the_parse_respects_the_grammar_and_the_context(tfidf_parser):
+    p = Parser(tfidf_parser.classifier, ["NEG", "POS"], methods=tfidf_parser.methods)
+    assert p.parse("explain id 5 with lime").text == "filter id 5 and attribute method lime"
+    r = p.parse("and for id 12?")  # reads like a follow-up, but there is nothing to follow: never a dead end
+    assert r.program is not None and r.program.filters_of("id")[0].value == "12"
+    assert p.parse("examples longer than 800 words").text == "filter length > 800 and show"
+    loose = Parser(tfidf_parser.classifier, ["NEG", "POS"], methods=tfidf_parser.methods, hard_slots=False)
+    assert loose.parse("and for id 12?").program is None  # without the rule: "no previous question to follow"
+
+
+def test_misspelt_words_are_read_as_the_training_words(tfidf_parser):
+    clf = tfidf_parser.classifier
+    assert {"many", "errors"} <= set(clf.vocab_)
+    assert clf.normalize("how manny errros do you make") == "how many errors do you make"
+    assert clf.normalize("item 5 quote") == "item 5 quote"  # known words and short ones stay
+
+
+def test_training_is_deterministic():
+    import numpy as np
+
+    a = Parser.train(["NEG", "POS"], encoder=None, questions=load_questions(split="train"))
+    b = Parser.train(["NEG", "POS"], encoder=None, questions=load_questions(split="train"))
+    for q in ["why id 4?", "how sure r u about #3", "compair lime and shap"]:
+        s = a.slots(q)
+        assert np.array_equal(a.classifier.proba(s.masked)[0], b.classifier.proba(s.masked)[0])
