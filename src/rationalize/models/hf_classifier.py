@@ -87,10 +87,13 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
 
     #: windows per forward pass for callers that need a count (explainers' defaults)
     default_batch_size = 8
-    #: padded pieces per forward pass when no batch size is given: 16 windows of 256 pieces, 8 of 512.
-    #: On a CPU a transformer costs about the same per piece from 1x256 to 16x256 and about 1.3x more in
-    #: one pass over a whole pack of 70-90 inputs (benchmarks/faithfulness.py)
-    piece_budget = 4096
+    #: padded pieces per forward pass when no batch size is given: 8 windows of 256 pieces, 4 of 512, 16
+    #: of 128. On the idle 2-core CPU of benchmarks/faithfulness.py, 4096 (16 x 256) put the engine at
+    #: 1.23x its PyTorch floor and ONNX Runtime at 16 x 256 costs 1.3x more per piece than at 8 x 128:
+    #: the largest activations of a pass (MiniLM's attention scores, 8 x 12 x 256^2 floats = 25 MB at
+    #: 2048 pieces) must stay within the 32 MB L3 cache. The benchmark's floor sweep over budgets checks
+    #: the choice; ``batch_size`` (``--batch-size``) overrides it
+    piece_budget = 2048
     #: the forward backend of gradient-free passes: None (PyTorch) or an ONNX Runtime session
     #: (:func:`rationalize.models.onnx_backend.use_onnx`)
     backend: Any = None
