@@ -230,7 +230,7 @@ def main() -> None:
         "windows_per_example": len(windows) / n,
         "torch_floor_batching": torch_best,
         "torch_floor_sweep_seconds": {n: {k: round(v, 3) for k, v in x.items()} for n, x in torch_sweep.items()},
-        "cli_default_piece_budget": clf.piece_budget,
+        "cli_default_piece_budget": {"torch": clf.piece_budget, "onnx": clf.onnx_piece_budget},
         "building_windows_seconds": tok,
         "examples_per_s": rate,
         "speedup_vs_one_at_a_time": {k: rate[k]["engine"] / rate[k]["one_at_a_time"] for k in rate},

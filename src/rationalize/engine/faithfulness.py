@@ -77,8 +77,9 @@ class FaithfulnessEngine:
     Parameters: ``classifier`` (any :class:`~rationalize.models.base.TextClassifier`); ``mode``
     (``"delete"`` or ``"mask"``); ``token_budget`` (padded dataset tokens per batch); ``batch_size``
     (windows per forward pass, passed to ``predict_proba``; default: the classifier's own batching --
-    :attr:`HFClassifier.piece_budget <rationalize.models.hf_classifier.HFClassifier.piece_budget>` padded
-    pieces a pass for Hugging Face classifiers, chosen to sit at the forward-pass floor: one forward over
+    :attr:`HFClassifier.forward_budget <rationalize.models.hf_classifier.HFClassifier.forward_budget>` padded
+    pieces a pass for Hugging Face classifiers (one for PyTorch, one for ONNX Runtime), chosen to sit near
+    the forward-pass floor: one forward over
     a whole pack of 70-90 inputs costs about 1.3x more per word piece on a CPU); ``executor`` (default
     :class:`LocalExecutor`); ``progress`` (see :mod:`rationalize.progress`); ``chunk_size`` (examples per
     resumable chunk); ``k_fraction`` (see the module docstring); ``full`` (``"reuse"`` the results' own prediction when

@@ -87,13 +87,16 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
 
     #: windows per forward pass for callers that need a count (explainers' defaults)
     default_batch_size = 8
-    #: padded pieces per forward pass when no batch size is given: 8 windows of 256 pieces, 4 of 512, 16
-    #: of 128. On the idle 2-core CPU of benchmarks/faithfulness.py, 4096 (16 x 256) put the engine at
-    #: 1.23x its PyTorch floor and ONNX Runtime at 16 x 256 costs 1.3x more per piece than at 8 x 128:
-    #: the largest activations of a pass (MiniLM's attention scores, 8 x 12 x 256^2 floats = 25 MB at
-    #: 2048 pieces) must stay within the 32 MB L3 cache. The benchmark's floor sweep over budgets checks
-    #: the choice; ``batch_size`` (``--batch-size``) overrides it
+    #: padded pieces per PyTorch forward pass when no batch size is given: 8 windows of 256 pieces, 4 of
+    #: 512. On the 2-core CPU of benchmarks/faithfulness.py, idle, 4096 (16 x 256) put the engine at 1.23x
+    #: its floor (batches of 4); under load, PyTorch's two threads wait for each other at every parallel
+    #: region, which makes small batches dearer (1024 pieces: 2x the 4096 floor at load 4.5) -- 2048 is
+    #: between the two. ``batch_size`` (``--batch-size``) overrides it.
     piece_budget = 2048
+    #: the same for ONNX Runtime passes: 4 windows of 256, 2 of 512. Idle, ONNX Runtime costs 1.3x more per
+    #: piece at 16 x 256 than at 8 x 128 (its engine took 1.46x its floor at 4096 pieces); under load it is
+    #: flat within 10% from 1024 to 4096 pieces
+    onnx_piece_budget = 1024
     #: the forward backend of gradient-free passes: None (PyTorch) or an ONNX Runtime session
     #: (:func:`rationalize.models.onnx_backend.use_onnx`)
     backend: Any = None
@@ -134,6 +137,12 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         self.uses_segments = "token_type_ids" in getattr(self.tokenizer, "model_input_names", [])
         self._cache_key = object()  # this model's encodings in the inputs' caches (see encoding)
         self.eval()  # inference mode by default (dropout off); fit() switches to train mode itself
+
+    @property
+    def forward_budget(self) -> int:
+        """Padded pieces per gradient-free forward pass without a batch size: :attr:`onnx_piece_budget` on
+        the ONNX Runtime backend, else :attr:`piece_budget`."""
+        return self.onnx_piece_budget if self.backend is not None else self.piece_budget
 
     # -- tokenization --------------------------------------------------------------------------------
     def _template(self, pair: bool) -> list[tuple[str, int, int]]:

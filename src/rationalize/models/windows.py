@@ -167,9 +167,9 @@ class WindowedClassifierMixin:
 
     def predict_logits(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
         """``(len(inputs), len(labels))`` logits, each the mean over the input's windows. Without
-        ``batch_size``: batches of ``piece_budget`` padded pieces where the model sets one, else
+        ``batch_size``: batches of ``forward_budget`` padded pieces where the model sets one, else
         ``default_batch_size`` windows."""
-        budget = getattr(self, "piece_budget", None)
+        budget = getattr(self, "forward_budget", None)
         size = batch_size or (None if budget else self.default_batch_size)
         return windowed_logits(self, inputs, size, budget)  # type: ignore[arg-type]
 
