@@ -10,7 +10,11 @@ ferret pins transformers<5, numpy<2, captum<0.8 and datasets<3, so it runs in it
 (``runs/ferret-venv``, created here when absent) as a subprocess; its time is measured inside that process
 around the explainer calls only (model loading excluded on both sides).
 
-    nice -n 10 python benchmarks/posthoc.py --examples 8 --words 120
+Also, at equal work: our occlusion against the leave-one-out of ferret's tau-LOO evaluator, and our
+faithfulness engine (AOPC comprehensiveness + sufficiency, 10 bins, the full text predicted: 23 inputs per
+explanation) against ferret's two AOPC evaluators at the same 10 percentages (``--no-faithfulness`` skips it).
+
+    nice -n 10 python benchmarks/posthoc.py --examples 8 --words 120 [--methods saliency,...,occlusion] [--backend onnx]
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ SHARED = {
     "integrated-gradients": ("IntegratedGradientExplainer", {"multiply_by_inputs": True}, {"call_args": {"n_steps": 20}}),
     "lime": ("LIMEExplainer", {}, {"call_args": {"num_samples": 200}}),
 }
+#: our methods compared with a ferret evaluator rather than an explainer (see the worker)
+EVALUATOR_METHODS = ("occlusion",)
 
 FERRET_WORKER = r'''
 import copy, json, sys, time, os
@@ -63,12 +69,36 @@ for name, (cls, init_kw, call_kw) in cfg["shared"].items():
         scores.append([float(x) for x in np.asarray(e.scores).ravel()])
     out["methods"][name] = {"seconds_per_example": (time.perf_counter() - t) / len(cfg["texts"]), "scores": scores}
     json.dump(out, open(sys.argv[2], "w"))  # after every method, so a partial run still reports
+if cfg.get("evaluators"):
+    # ferret's faithfulness evaluators on saliency explanations (made untimed): leave-one-out as its tau-LOO
+    # evaluator computes it (one word piece removed per row), and AOPC comprehensiveness + sufficiency at the
+    # bins given (each evaluator also predicts the full text once)
+    bench = ferret.Benchmark(model, tok)
+    by_name = {type(e).__name__: e for e in bench.evaluators}
+    maker = ferret.GradientExplainer(model, tok, multiply_by_inputs=False)
+    explanations = [maker(text, target=1) for text in cfg["texts"]]
+    loo = by_name["TauLOO_Evaluation"]
+    loo.compute_leave_one_out_occlusion(cfg["texts"][0], target=1)  # warm-up
+    t = time.perf_counter()
+    rows = [len(loo.compute_leave_one_out_occlusion(text, target=1)) for text in cfg["texts"]]
+    out["methods"]["occlusion"] = {"seconds_per_example": (time.perf_counter() - t) / len(rows),
+                                   "rows_per_example": sum(rows) / len(rows)}
+    json.dump(out, open(sys.argv[2], "w"))
+    args = {"removal_args": {"remove_tokens": True, "based_on": "perc", "thresholds": cfg["evaluators"]["percents"]}}
+    comp, suff = by_name["AOPC_Comprehensiveness_Evaluation"], by_name["AOPC_Sufficiency_Evaluation"]
+    comp.compute_evaluation(explanations[0], target=1, **copy.deepcopy(args))  # warm-up
+    t = time.perf_counter()
+    got = [(float(comp.compute_evaluation(e, target=1, **copy.deepcopy(args)).score),
+            float(suff.compute_evaluation(e, target=1, **copy.deepcopy(args)).score)) for e in explanations]
+    out["faithfulness"] = {"seconds_per_example": (time.perf_counter() - t) / len(got),
+                           "aopc_comprehensiveness": [a for a, _ in got], "aopc_sufficiency": [b for _, b in got]}
+    json.dump(out, open(sys.argv[2], "w"))
 '''
 
 
 def ensure_ferret_venv(path: Path) -> Path:
     python = path / "bin" / "python"
-    if python.exists() and subprocess.run([str(python), "-c", "import ferret"], capture_output=True).returncode == 0:
+    if python.exists() and subprocess.run([str(python), "-c", "import ferret"], capture_output=True, check=False).returncode == 0:
         return python
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", *FERRET_PINS], check=True)
@@ -103,17 +133,69 @@ def our_scores(model, method: str, inputs, params: dict, batch_size: int):
     return token_scores, seconds
 
 
+#: AOPC bins of the faithfulness comparison, in percent of the input (ferret's ``based_on="perc"``)
+PERCENTS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+
+
+def our_faithfulness(model, ds, exs, words: int, saliency, percents) -> dict:
+    """Our engine at ferret's work per explanation: the full text predicted (``full="recompute"``), then
+    comprehensiveness and sufficiency with the top ``p`` % removed / kept for each of ``percents`` -- 1 +
+    2 + 2 x 10 = 23 inputs; the explanations are the saliency scores (seeded random ones without them).
+    Seconds per explanation, and the mean AOPC scores."""
+    from dataclasses import replace
+
+    from rationalize.data.results import DocRationale, Result
+    from rationalize.data.schema import Document
+    from rationalize.engine import FaithfulnessEngine
+
+    rng = np.random.default_rng(0)
+    results = []
+    for i, ex in enumerate(exs):
+        doc = ds.doc(ex.docids[0])
+        ds.documents[doc.docid] = Document(doc.docid, doc.tokens[:words], [(a, min(b, words)) for a, b in doc.sentences
+                                                                           if a < words])
+        ex.evidence_groups = [[replace(ev, end_token=min(ev.end_token, words)) for ev in g if ev.start_token < words]
+                              for g in ex.evidence_groups]
+        n = len(ds.documents[doc.docid])
+        soft = saliency[i] if saliency is not None else rng.random(n)
+        results.append(Result(ex.id, [DocRationale(doc.docid, [], soft=[float(x) for x in soft[:n]])]))
+    ds.splits["test"] = list(exs)
+    bins = [p / 100 for p in percents]
+    engine = FaithfulnessEngine(model, progress=False, full="recompute")
+    engine.run(ds, "test", results[:1], aopc_thresholds=bins)  # warm-up
+    engine = FaithfulnessEngine(model, progress=False, full="recompute")
+    t = time.perf_counter()
+    out = engine.run(ds, "test", results, aopc_thresholds=bins)
+    seconds = (time.perf_counter() - t) / len(results)
+    target = model.labels[1]  # ferret's target=1, as the saliency scores explain it
+
+    def aopc(r, key: str) -> float:
+        return float(np.mean([r.classification_scores[target] - getattr(t, key)[target] for t in r.thresholded_scores]))
+
+    return {"ours_seconds_per_explanation": round(seconds, 4),
+            "inputs_per_explanation": engine.n_forward_inputs_ / len(out), "percents": list(percents),
+            "ours_mean_aopc": {"comprehensiveness": float(np.mean([aopc(r, "comprehensiveness_classification_scores")
+                                                                   for r in out])),
+                               "sufficiency": float(np.mean([aopc(r, "sufficiency_classification_scores") for r in out]))},
+            "note": "AOPC values are not expected equal: ferret ranks word pieces and rounds percentages its way, we "
+                    "rank dataset tokens (ERASER's top-k rule); the work per explanation is the same"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--examples", type=int, default=8)
     ap.add_argument("--words", type=int, default=120, help="dataset tokens per example (one window)")
     ap.add_argument("--data", default=os.environ.get("RATIONALIZE_SHARED_DATA", str(ROOT.parent / "shared" / "data")) + "/movies")
-    ap.add_argument("--methods", default=",".join(SHARED))
+    ap.add_argument("--methods", default=",".join((*SHARED, *EVALUATOR_METHODS)))
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--venv", default=str(ROOT / "runs" / "ferret-venv"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--backend", default="torch", help="our forward backend: torch or onnx (ferret runs torch)")
+    ap.add_argument("--faithfulness", action=argparse.BooleanOptionalAction, default=True,
+                    help="also AOPC comprehensiveness + sufficiency at equal work (our engine vs ferret's evaluators)")
+    ap.add_argument("--ferret", action=argparse.BooleanOptionalAction, default=True,
+                    help="run ferret's side (in its own venv, created on first use)")
     ap.add_argument("--ferret-timeout", type=float, default=1800, help="seconds before ferret's worker is stopped")
     args = ap.parse_args()
     import torch
@@ -148,7 +230,15 @@ def main() -> None:
         ours[m] = scores
         report["methods"][m] = {"ours_seconds_per_example": round(sec, 4)}
         print(json.dumps({m: sec}), file=sys.stderr, flush=True)
+    if args.faithfulness:
+        report["faithfulness"] = our_faithfulness(model, ds, exs, args.words, ours.get("saliency"), PERCENTS)
+        print(json.dumps({"faithfulness": report["faithfulness"]["ours_seconds_per_explanation"]}), file=sys.stderr,
+              flush=True)
 
+    if not args.ferret:
+        report["ferret_error"] = "not run (--no-ferret)"
+        print(json.dumps(report, indent=1))
+        return
     try:
         python = ensure_ferret_venv(Path(args.venv))
     except (subprocess.CalledProcessError, OSError) as exc:
@@ -159,13 +249,14 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     (work / "worker.py").write_text(FERRET_WORKER)
     cfg = {"model": str(model_dir / "hf"), "texts": texts,
-           "shared": {m: list(SHARED[m]) for m in methods if m in SHARED}}
+           "shared": {m: list(SHARED[m]) for m in methods if m in SHARED},
+           "evaluators": {"percents": list(PERCENTS)} if "occlusion" in methods or args.faithfulness else None}
     (work / "cfg.json").write_text(json.dumps(cfg))
     env = {**os.environ, "BENCH_THREADS": str(args.threads), "PYTHONPATH": ""}
     (work / "ferret.json").unlink(missing_ok=True)
     try:
         proc = subprocess.run([str(python), str(work / "worker.py"), str(work / "cfg.json"), str(work / "ferret.json")],
-                              env=env, capture_output=True, text=True, timeout=args.ferret_timeout)
+                              env=env, capture_output=True, text=True, timeout=args.ferret_timeout, check=False)
         failed = proc.stderr[-3000:] if proc.returncode != 0 else None
     except subprocess.TimeoutExpired:  # the worker saves after every method: compare what it finished
         failed = f"ferret worker stopped after {args.ferret_timeout}s"
@@ -176,7 +267,7 @@ def main() -> None:
             return
     fer = json.loads((work / "ferret.json").read_text())
     for m, row in report["methods"].items():
-        if m not in fer["methods"]:
+        if m not in fer["methods"] or m in EVALUATOR_METHODS:
             continue
         f = fer["methods"][m]
         row["ferret_seconds_per_example"] = round(f["seconds_per_example"], 4)
@@ -191,6 +282,21 @@ def main() -> None:
             diffs.append(float(np.abs(fer_tok - ours_tok).max()))
         row["max_abs_diff"] = max(diffs)
         row["max_abs_score"] = float(max(np.abs(s).max() for s in ours[m]))
+    if "occlusion" in report["methods"] and "occlusion" in fer["methods"]:
+        row = report["methods"]["occlusion"]
+        row["ferret_seconds_per_example"] = round(fer["methods"]["occlusion"]["seconds_per_example"], 4)
+        row["speedup"] = round(row["ferret_seconds_per_example"] / max(row["ours_seconds_per_example"], 1e-9), 2)
+        row["ferret_rows_per_example"] = fer["methods"]["occlusion"]["rows_per_example"]
+        row["ours_rows_per_example"] = float(np.mean([len(i.tokens) for i in inputs]))
+        row["note"] = ("ferret: its tau-LOO evaluator's leave-one-out, one word piece deleted per row and the text "
+                       "decoded and re-tokenised; ours: occlusion, each dataset token's pieces masked (rows differ "
+                       "in number, see rows_per_example; attributions not compared)")
+    if "faithfulness" in report and "faithfulness" in fer:
+        f = report["faithfulness"]
+        f["ferret_seconds_per_explanation"] = round(fer["faithfulness"]["seconds_per_example"], 4)
+        f["speedup"] = round(f["ferret_seconds_per_explanation"] / max(f["ours_seconds_per_explanation"], 1e-9), 2)
+        f["ferret_mean_aopc"] = {"comprehensiveness": float(np.mean(fer["faithfulness"]["aopc_comprehensiveness"])),
+                                 "sufficiency": float(np.mean(fer["faithfulness"]["aopc_sufficiency"]))}
     if "lime" in report["methods"]:
         report["methods"]["lime"]["note"] = ("ferret's LIME uses the lime package's sampler and ridge surrogate, "
                                              "ours Captum's: same sample budget, attributions not expected equal")

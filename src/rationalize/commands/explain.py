@@ -27,8 +27,12 @@ def register(app: typer.Typer) -> None:
         data: str = typer.Option(..., "--data", help="Dataset path or spec."),
         split: str = typer.Option("test", "--split"),
         method: str = typer.Option(..., "--method", help="saliency, input-x-gradient, integrated-gradients, deeplift, "
-                                   "occlusion, lime, kernel-shap, attention, attention-rollout, random (+ attention-last, attention-mean)."),
-        out: Path = typer.Option(..., "--out", help="Results JSONL (resumes: annotations already there are skipped)."),
+                                   "occlusion, lime, kernel-shap, attention, attention-rollout, random (+ attention-last, "
+                                   "attention-mean); several comma-separated share one prediction and tokenisation "
+                                   "of each example."),
+        out: Path = typer.Option(..., "--out", help="Results JSONL (resumes: annotations already there are skipped). "
+                                 "With several methods, one file each: {method} in the path is replaced by the "
+                                 "method's name, else it goes before the suffix (out.jsonl -> out.lime.jsonl)."),
         faithfulness: bool = typer.Option(False, "--faithfulness", help="Add comprehensiveness/sufficiency/AOPC fields."),
         discretizer: str = typer.Option("top-k", "--discretizer", help="top-k, threshold, top-k-spans or top-sentences."),
         k: float | None = typer.Option(None, "--k", help="Tokens kept by top-k (count, or fraction if < 1); "
@@ -55,7 +59,7 @@ def register(app: typer.Typer) -> None:
         import torch
 
         from rationalize.data import load_dataset
-        from rationalize.rationalizers.posthoc import explain_dataset, get_explainer
+        from rationalize.rationalizers.posthoc import explain_methods, get_explainer
 
         if threads:
             torch.set_num_threads(threads)
@@ -67,21 +71,41 @@ def register(app: typer.Typer) -> None:
         ds = load_dataset(data, splits=[split])  # a missing split fails here, before the model is loaded
         if k is None and not ds.mean_rationale_length(split) and ds.unloaded_ids:
             ds = load_dataset(data)  # the default k falls back on another split's human rationale length
+        methods = [m.strip() for m in method.split(",")]
+        if not all(methods) or len(set(methods)) != len(methods):
+            raise typer.BadParameter(f"{method!r}: give each method once, comma-separated", param_hint="--method")
+        outs = method_paths(out, methods)
         with cli_executor(executor, address) as runner:
             clf = load_cli_model(model, ds, labels, query, backend)
-            try:
-                explainer = get_explainer(method, clf, aggregation=aggregation, batch_size=batch_size, seed=seed,
-                                          **extra)
-            except (ValueError, TypeError) as exc:
-                raise typer.BadParameter(str(exc), param_hint="--method") from None
-            tmp = out if not faithfulness else out.with_name(out.name + ".rationales.jsonl")
-            results = explain_dataset(explainer, ds, split, target=target, discretizer=discretizer, k=k, limit=limit,
-                                      out_path=tmp, progress=progress, t=threshold, span_length=span_length,
-                                      n_sentences=n_sentences, executor=runner)
+            explainers = {}
+            for m in methods:
+                try:
+                    explainers[m] = get_explainer(m, clf, aggregation=aggregation, batch_size=batch_size, seed=seed,
+                                                  **extra)
+                except (ValueError, TypeError) as exc:
+                    raise typer.BadParameter(f"{m}: {exc}" if len(methods) > 1 else str(exc),
+                                             param_hint="--method") from None
+            tmps = {m: p if not faithfulness else p.with_name(p.name + ".rationales.jsonl") for m, p in outs.items()}
+            inputs: dict = {}  # each example's input, tokenised once for every method and the faithfulness pass
+            results = explain_methods(explainers, ds, split, target=target, discretizer=discretizer, k=k, limit=limit,
+                                      out_paths=tmps, progress=progress, t=threshold, span_length=span_length,
+                                      n_sentences=n_sentences, executor=runner, inputs=inputs)
             if faithfulness:
                 from rationalize.engine import FaithfulnessEngine
 
-                results = FaithfulnessEngine(clf, progress=progress, executor=runner).run(ds, split, results,
-                                                                                          out_path=out)
-                tmp.unlink(missing_ok=True)
-        typer.echo(f"{len(results)} explanations ({method}) -> {out}")
+                engine = FaithfulnessEngine(clf, progress=progress, executor=runner)
+                for m in methods:  # the explanations' own predictions are reused: no unperturbed input is rerun
+                    results[m] = engine.run(ds, split, results[m], out_path=outs[m], sources=inputs)
+                    tmps[m].unlink(missing_ok=True)
+        for m in methods:
+            typer.echo(f"{len(results[m])} explanations ({m}) -> {outs[m]}")
+
+
+def method_paths(out: Path, methods: list[str]) -> dict[str, Path]:
+    """The results file of each method: ``out`` itself for one method; for several, ``{method}`` in ``out``
+    replaced by the method's name, or the name put before the suffix (``out.jsonl`` -> ``out.lime.jsonl``)."""
+    if len(methods) == 1:
+        return {methods[0]: out}
+    if "{method}" in str(out):
+        return {m: Path(str(out).replace("{method}", m)) for m in methods}
+    return {m: out.with_name(f"{out.stem}.{m}{out.suffix}") for m in methods}

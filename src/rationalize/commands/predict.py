@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
             if faithfulness:
                 from rationalize.engine import FaithfulnessEngine
 
-                results = FaithfulnessEngine(clf, executor=runner).run(ds, split, results)
+                results = FaithfulnessEngine(clf, batch_size=batch_size, executor=runner).run(ds, split, results)
         write_results(out, results)
         n_ok = sum(r.classification == ex.label for r, ex in zip(results, ds[split]))
         typer.echo(f"{len(results)} predictions -> {out} (accuracy {n_ok / max(1, len(results)):.4f})")

@@ -24,7 +24,7 @@ by chunk, so a killed run resumes where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -38,7 +38,7 @@ from rationalize.data.schema import Dataset, Example
 from rationalize.engine.batching import pack
 from rationalize.engine.executor import Executor, LocalExecutor
 from rationalize.errors import DataError
-from rationalize.models.base import MASK, ClassifierInput, TextClassifier
+from rationalize.models.base import ClassifierInput, TextClassifier
 from rationalize.rationalizers.discretize import top_k
 
 DEFAULT_AOPC = (0.01, 0.05, 0.1, 0.2, 0.5)
@@ -77,8 +77,10 @@ class FaithfulnessEngine:
     Parameters: ``classifier`` (any :class:`~rationalize.models.base.TextClassifier`); ``mode``
     (``"delete"`` or ``"mask"``); ``token_budget`` (padded dataset tokens per batch); ``batch_size``
     (windows per forward pass, passed to ``predict_proba``; default: the classifier's own batching --
-    4096 padded pieces a pass for Hugging Face classifiers -- which sits at the forward-pass floor: one
-    forward over a whole pack of 70-90 inputs costs about 1.3x more per word piece on a CPU); ``executor`` (default
+    :attr:`HFClassifier.forward_budget <rationalize.models.hf_classifier.HFClassifier.forward_budget>` padded
+    pieces a pass for Hugging Face classifiers (one for PyTorch, one for ONNX Runtime), chosen to sit near
+    the forward-pass floor: one forward over
+    a whole pack of 70-90 inputs costs about 1.3x more per word piece on a CPU); ``executor`` (default
     :class:`LocalExecutor`); ``progress`` (see :mod:`rationalize.progress`); ``chunk_size`` (examples per
     resumable chunk); ``k_fraction`` (see the module docstring); ``full`` (``"reuse"`` the results' own prediction when
     present, or ``"recompute"`` it with ``classifier``).
@@ -107,21 +109,20 @@ class FaithfulnessEngine:
         self.n_batches_ = 0
 
     # ------------------------------------------------------------------ building perturbations
-    def _perturb(self, tokens: list[str], remove: np.ndarray) -> list[str]:
-        if self.mode == "mask":
-            return [MASK if r else t for t, r in zip(tokens, remove)]
-        return [t for t, r in zip(tokens, remove) if not r]
-
     def _jobs(self, row: int, dataset: Dataset, ex: Example, res: Result, use_hard: bool,
-              k_fraction: float, thresholds: Sequence[float]) -> list[_Job]:
+              k_fraction: float, thresholds: Sequence[float], source: ClassifierInput | None = None) -> list[_Job]:
         docs = dataset.docs_of(ex)
-        tokens: list[str] = []
         offsets: dict[str, int] = {}
+        n = 0
         for d in docs:
-            offsets[d.docid] = len(tokens)
-            tokens.extend(d.tokens)
-        n = len(tokens)
-        query = ex.query_tokens
+            offsets[d.docid] = n
+            n += len(d)
+        # the unperturbed input; every perturbation is made from it (ClassifierInput.perturbed), so that a
+        # classifier tokenises the example once and selects the perturbed inputs' pieces from its pieces
+        if source is None or len(source.tokens) != n or source.query != ex.query_tokens:
+            from rationalize.models.windows import example_input  # (models.windows imports the engine package)
+
+            source = example_input(dataset, ex)
         soft = np.zeros(n)
         have_soft = False
         hard = np.zeros(n, dtype=bool)
@@ -138,14 +139,14 @@ class FaithfulnessEngine:
             hard = top_k(soft, k_fraction, fraction=True) if have_soft else np.zeros(n, dtype=bool)
         jobs = []
         if self.full == "recompute" or res.classification_scores is None:
-            jobs.append(_Job(row, ("full",), ClassifierInput(list(tokens), query)))
-        jobs.append(_Job(row, ("comp",), ClassifierInput(self._perturb(tokens, hard), query)))
-        jobs.append(_Job(row, ("suff",), ClassifierInput(self._perturb(tokens, ~hard), query)))
+            jobs.append(_Job(row, ("full",), source))
+        jobs.append(_Job(row, ("comp",), source.perturbed(hard, self.mode)))
+        jobs.append(_Job(row, ("suff",), source.perturbed(~hard, self.mode)))
         if have_soft:
             for t in thresholds:
                 top = top_k(soft, t, fraction=True)
-                jobs.append(_Job(row, ("comp", t), ClassifierInput(self._perturb(tokens, top), query)))
-                jobs.append(_Job(row, ("suff", t), ClassifierInput(self._perturb(tokens, ~top), query)))
+                jobs.append(_Job(row, ("comp", t), source.perturbed(top, self.mode)))
+                jobs.append(_Job(row, ("suff", t), source.perturbed(~top, self.mode)))
         return jobs
 
     def perturbed_inputs(self, dataset: Dataset, split: str, results: Sequence[Result],
@@ -162,9 +163,13 @@ class FaithfulnessEngine:
 
     # ------------------------------------------------------------------ running
     def run(self, dataset: Dataset, split: str, results: str | Path | Sequence[Result],
-            aopc_thresholds: Sequence[float] | None = DEFAULT_AOPC, out_path: str | Path | None = None) -> list[Result]:
+            aopc_thresholds: Sequence[float] | None = DEFAULT_AOPC, out_path: str | Path | None = None,
+            sources: Mapping[str, ClassifierInput] | None = None) -> list[Result]:
         """Return ``results`` with the faithfulness fields filled (and written to ``out_path`` when given;
-        lines already there are kept and not recomputed)."""
+        lines already there are kept and not recomputed). ``sources``: the unperturbed input of each
+        annotation id (:func:`~rationalize.models.windows.example_input`) when the caller already has them,
+        e.g. from explaining the same examples: the classifier's encodings cached on them are reused, so the
+        examples are not tokenised again."""
         from rationalize.progress import Progress
 
         if isinstance(results, (str, Path)):
@@ -199,7 +204,8 @@ class FaithfulnessEngine:
             for c in range(0, len(pending), self.chunk_size):
                 chunk = pending[c: c + self.chunk_size]
                 jobs = [j for row, r in enumerate(chunk)
-                        for j in self._jobs(row, dataset, index[r.annotation_id], r, use_hard, k_fraction, thresholds)]
+                        for j in self._jobs(row, dataset, index[r.annotation_id], r, use_hard, k_fraction, thresholds,
+                                            (sources or {}).get(r.annotation_id))]
                 batches = pack([j.cost for j in jobs], self.token_budget)
                 outputs: dict[int, np.ndarray] = {}
                 inputs = ([jobs[i].input for i in b] for b in batches)

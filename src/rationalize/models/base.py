@@ -20,8 +20,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -52,13 +52,63 @@ _ALIAS_KEY = {name: group[0] for group in LABEL_ALIASES for name in group}
 _GENERIC = re.compile(r"label_(\d+)")
 
 
+#: how a perturbation removes document tokens: deletes them, or replaces each by :data:`MASK`
+PERTURB_MODES = ("delete", "mask")
+
+
 @dataclass
 class ClassifierInput:
     """One classifier input in the dataset's own tokenization: document tokens (documents of a
-    multi-document example concatenated) and optional query tokens (always visible, never explained)."""
+    multi-document example concatenated) and optional query tokens (always visible, never explained).
+
+    ``tokens`` and ``query`` are what the input *is*; every classifier may read only them. An input made
+    by :meth:`perturbed` also records its ``origin`` (the input it came from and which tokens were removed),
+    so that a classifier can build its encoding from the source's (sub-word ids selected with numpy)
+    instead of tokenising the text again; a classifier that does must produce exactly the encoding of
+    ``tokens``. Classifiers keep their encodings of an input in a private cache on the input (dropped when
+    it is pickled or copied with :func:`dataclasses.replace`), so that an input explained by several methods
+    and perturbed many times is tokenised once; treat inputs as immutable.
+    """
 
     tokens: list[str]
     query: list[str] | None = None
+    origin: Perturbation | None = field(default=None, compare=False, repr=False)
+    _encodings: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def perturbed(self, removed: np.ndarray, mode: str = "delete") -> ClassifierInput:
+        """This input with the document tokens where ``removed`` (a boolean array, one per token) is True
+        deleted (``mode="delete"``) or replaced by :data:`MASK` (``"mask"``); the query is kept."""
+        removed = np.asarray(removed, dtype=bool)
+        if removed.shape != (len(self.tokens),):
+            raise ValueError(f"removed has shape {removed.shape}; the input has {len(self.tokens)} tokens")
+        if mode == "mask":
+            tokens = [MASK if r else t for t, r in zip(self.tokens, removed.tolist())]
+        elif mode == "delete":
+            tokens = [t for t, r in zip(self.tokens, removed.tolist()) if not r]
+        else:
+            raise ValueError(f"mode must be one of {', '.join(PERTURB_MODES)}, not {mode!r}")
+        return ClassifierInput(tokens, self.query, Perturbation(self, removed, mode))
+
+    def cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value a classifier stored under ``key`` for this input, made by ``make()`` on first use."""
+        try:
+            return self._encodings[key]
+        except KeyError:
+            value = self._encodings[key] = make()
+            return value
+
+    def __getstate__(self) -> dict[str, Any]:  # the cache stays behind (its keys are per process)
+        return {**self.__dict__, "_encodings": {}}
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """How a :class:`ClassifierInput` was made from ``source``: the document tokens where ``removed`` is
+    True deleted (``mode="delete"``) or replaced by :data:`MASK` (``mode="mask"``)."""
+
+    source: ClassifierInput
+    removed: np.ndarray
+    mode: str
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from torch import nn
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import MASK_ID, PAD, Vocab, embedding_matrix
 from rationalize.models.encoders import make_encoder
-from rationalize.models.windows import Window, WindowedClassifierMixin, example_input, pad_stack
+from rationalize.models.windows import Window, WindowedClassifierMixin, example_input, pad_stack, perturb_pieces
 
 
 class AttentionPooling(nn.Module):
@@ -63,6 +63,7 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
         self.out = nn.Linear(self.encoder.out_dim, len(self.labels))
         self.mask_id = MASK_ID
         self.pad_id = PAD
+        self._cache_key = object()  # this model's encodings in the inputs' caches (see encoding)
 
     @classmethod
     def build(cls, dataset: Any, encoder: str = "bigru", vectors: str | None = "glove50", split: str = "train",
@@ -81,13 +82,29 @@ class EncoderClassifier(WindowedClassifierMixin, nn.Module):
         return cls(vocab, dataset.labels, emb, encoder=encoder, hidden=hidden, vectors=vectors, **kw)
 
     # -- windowed interface ----------------------------------------------------------------------------
+    def encoding(self, inp: ClassifierInput) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary ids of the document and of the query (empty without one), looked up once per input
+        and kept in its cache; a perturbed input's come from its source's ids (one id per token: deleted
+        ids dropped, masked ones set to the mask id), exactly what looking its tokens up would give."""
+        return inp.cached(self._cache_key, lambda: self._encode(inp))
+
+    def _encode(self, inp: ClassifierInput) -> tuple[np.ndarray, np.ndarray]:
+        origin = inp.origin
+        if origin is not None and len(origin.removed) == len(origin.source.tokens):
+            s_doc, s_q = self.encoding(origin.source)
+            derived = perturb_pieces(s_doc, np.arange(len(s_doc)), origin, MASK_ID)
+            if derived is not None and (origin.source.query is inp.query or origin.source.query == inp.query):
+                return derived[0], s_q
+        doc = np.asarray(self.vocab.encode(inp.tokens), dtype=np.int64)
+        q = np.asarray(self.vocab.encode(inp.query), dtype=np.int64) if inp.query else np.zeros(0, dtype=np.int64)
+        return doc, q
+
     def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]:
         """One window per input (no splitting: the encoders take any length); query ids come first, with
         ``token_index`` -1."""
         out = []
         for i, inp in enumerate(inputs):
-            doc = np.asarray(self.vocab.encode(inp.tokens), dtype=np.int64)
-            q = np.asarray(self.vocab.encode(inp.query), dtype=np.int64) if inp.query else np.zeros(0, dtype=np.int64)
+            doc, q = self.encoding(inp)
             ids = np.concatenate([q, doc])
             if len(ids) == 0:
                 ids = np.array([PAD])  # an empty input is a single pad position (all-zero embedding)

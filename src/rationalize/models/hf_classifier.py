@@ -32,7 +32,7 @@ from torch import nn
 from rationalize.errors import DataError
 from rationalize.models.base import HF_CONFIG_NAME, MASK, ClassifierInput, match_labels, read_config, save_config
 from rationalize.models.hub import hf_load
-from rationalize.models.windows import Window, WindowedClassifierMixin, pad_stack
+from rationalize.models.windows import Window, WindowedClassifierMixin, pad_stack, perturb_pieces
 
 if TYPE_CHECKING:
     from rationalize.data.schema import Dataset
@@ -87,10 +87,16 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
 
     #: windows per forward pass for callers that need a count (explainers' defaults)
     default_batch_size = 8
-    #: padded pieces per forward pass when no batch size is given: 16 windows of 256 pieces, 8 of 512.
-    #: On a CPU a transformer costs about the same per piece from 1x256 to 16x256 and about 1.3x more in
-    #: one pass over a whole pack of 70-90 inputs (benchmarks/faithfulness.py)
-    piece_budget = 4096
+    #: padded pieces per PyTorch forward pass when no batch size is given: 8 windows of 256 pieces, 4 of
+    #: 512. On the 2-core CPU of benchmarks/faithfulness.py, idle, 4096 (16 x 256) put the engine at 1.23x
+    #: its floor (batches of 4); under load, PyTorch's two threads wait for each other at every parallel
+    #: region, which makes small batches dearer (1024 pieces: 2x the 4096 floor at load 4.5) -- 2048 is
+    #: between the two. ``batch_size`` (``--batch-size``) overrides it.
+    piece_budget = 2048
+    #: the same for ONNX Runtime passes: 4 windows of 256, 2 of 512. Idle, ONNX Runtime costs 1.3x more per
+    #: piece at 16 x 256 than at 8 x 128 (its engine took 1.46x its floor at 4096 pieces); under load it is
+    #: flat within 10% from 1024 to 4096 pieces
+    onnx_piece_budget = 1024
     #: the forward backend of gradient-free passes: None (PyTorch) or an ONNX Runtime session
     #: (:func:`rationalize.models.onnx_backend.use_onnx`)
     backend: Any = None
@@ -129,7 +135,14 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
         self.mask_id = int(self.tokenizer.mask_token_id if self.tokenizer.mask_token_id is not None else self.tokenizer.unk_token_id)
         self.pad_id = int(self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0)
         self.uses_segments = "token_type_ids" in getattr(self.tokenizer, "model_input_names", [])
+        self._cache_key = object()  # this model's encodings in the inputs' caches (see encoding)
         self.eval()  # inference mode by default (dropout off); fit() switches to train mode itself
+
+    @property
+    def forward_budget(self) -> int:
+        """Padded pieces per gradient-free forward pass without a batch size: :attr:`onnx_piece_budget` on
+        the ONNX Runtime backend, else :attr:`piece_budget`."""
+        return self.onnx_piece_budget if self.backend is not None else self.piece_budget
 
     # -- tokenization --------------------------------------------------------------------------------
     def _template(self, pair: bool) -> list[tuple[str, int, int]]:
@@ -164,13 +177,32 @@ class HFClassifier(WindowedClassifierMixin, nn.Module):
             word = word[keep]
         return ids, word
 
+    def encoding(self, inp: ClassifierInput) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Document piece ids, their dataset token indices and the query's piece ids (None without a
+        query) of ``inp``, computed once per input and kept in its cache. A perturbed input
+        (:meth:`ClassifierInput.perturbed <rationalize.models.base.ClassifierInput.perturbed>`) takes its
+        pieces from its source's (:func:`~rationalize.models.windows.perturb_pieces`): the fast tokenizer
+        encodes pre-split words one by one, so that is exactly what tokenising its tokens would give."""
+        return inp.cached(self._cache_key, lambda: self._encode(inp))
+
+    def _encode(self, inp: ClassifierInput) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        origin = inp.origin
+        if origin is not None and len(origin.removed) == len(origin.source.tokens):
+            s_ids, s_tok, s_query = self.encoding(origin.source)
+            derived = perturb_pieces(s_ids, s_tok, origin, self.mask_id)
+            if derived is not None and (origin.source.query is inp.query or origin.source.query == inp.query):
+                return derived[0], derived[1], s_query
+        d_ids, d_tok = self.pieces(inp.tokens)
+        return d_ids, d_tok, self.pieces(inp.query)[0] if inp.query else None
+
     def windows(self, inputs: Sequence[ClassifierInput]) -> list[Window]:
         """Split each input into overlapping windows of at most ``window_size`` pieces (the query, when
         included, is repeated in each)."""
         out: list[Window] = []
         for i, inp in enumerate(inputs):
-            d_ids, d_tok = self.pieces(inp.tokens)
-            q_ids = self.pieces(inp.query)[0] if inp.query and self.query_mode == "include" else None
+            d_ids, d_tok, q_ids = self.encoding(inp)
+            if self.query_mode != "include":
+                q_ids = None
             template = self._template_pair if q_ids is not None else self._template_single
             n_special = sum(1 for kind, _, _ in template if kind == "special")
             budget = self.window_size - n_special - (len(q_ids) if q_ids is not None else 0)

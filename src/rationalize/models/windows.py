@@ -21,9 +21,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from rationalize.engine.batching import pack
 from rationalize.data.schema import Dataset, Example
-from rationalize.models.base import ClassifierInput
+from rationalize.engine.batching import pack
+from rationalize.models.base import ClassifierInput, Perturbation
 
 
 @dataclass
@@ -73,6 +73,31 @@ def example_input(dataset: Dataset, example: Example) -> ClassifierInput:
     for doc in dataset.docs_of(example):
         tokens.extend(doc.tokens)
     return ClassifierInput(tokens, example.query_tokens)
+
+
+def perturb_pieces(ids: np.ndarray, word: np.ndarray, perturbation: Perturbation,
+                   mask_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The piece ids and piece-to-token map of a perturbed input, selected from its source's (``ids``,
+    ``word``: the source's pieces and the source token of each) with numpy instead of tokenising again.
+
+    Exact when every dataset token is tokenised on its own (Hugging Face fast tokenizers with
+    ``is_split_into_words``; a word vocabulary): deleted tokens lose their pieces and the later tokens
+    move up; a masked token becomes a single ``mask_id`` piece, as :data:`~rationalize.models.base.MASK`
+    does on the plain path. None when that cannot be done from the pieces alone (a masked token that had
+    no piece), so the caller tokenises the perturbed tokens instead."""
+    removed = perturbation.removed
+    if len(ids) == 0:
+        return (ids, word) if perturbation.mode == "delete" or not removed.any() else None
+    hit = removed[word]
+    if perturbation.mode == "delete":
+        keep = ~hit
+        return ids[keep], (np.cumsum(~removed) - 1)[word[keep]]
+    first = hit.copy()
+    first[1:] &= word[1:] != word[:-1]  # the first piece of each masked token becomes the mask piece
+    if int(first.sum()) != int(removed.sum()):
+        return None
+    keep = ~hit | first
+    return np.where(first, mask_id, ids)[keep], word[keep]
 
 
 def pool_windows(window_logits: np.ndarray, windows: Sequence[Window], n_examples: int) -> np.ndarray:
@@ -142,9 +167,9 @@ class WindowedClassifierMixin:
 
     def predict_logits(self, inputs: Sequence[ClassifierInput], batch_size: int | None = None) -> np.ndarray:
         """``(len(inputs), len(labels))`` logits, each the mean over the input's windows. Without
-        ``batch_size``: batches of ``piece_budget`` padded pieces where the model sets one, else
+        ``batch_size``: batches of ``forward_budget`` padded pieces where the model sets one, else
         ``default_batch_size`` windows."""
-        budget = getattr(self, "piece_budget", None)
+        budget = getattr(self, "forward_budget", None)
         size = batch_size or (None if budget else self.default_batch_size)
         return windowed_logits(self, inputs, size, budget)  # type: ignore[arg-type]
 

@@ -7,9 +7,9 @@ runner that writes ERASER results.
 """
 
 from rationalize.rationalizers.posthoc.base import Explainer, PerturbationExplainer
-from rationalize.rationalizers.posthoc.explain import default_k, explain_dataset, to_result
+from rationalize.rationalizers.posthoc.explain import default_k, explain_dataset, explain_methods, to_result
 from rationalize.rationalizers.posthoc.gradient import GradientExplainer, ReferenceExplainer
 from rationalize.rationalizers.posthoc.registry import EXPLAINERS, METHODS, available_methods, get_explainer, register
 
 __all__ = ["EXPLAINERS", "METHODS", "Explainer", "GradientExplainer", "PerturbationExplainer", "ReferenceExplainer",
-           "available_methods", "default_k", "explain_dataset", "get_explainer", "register", "to_result"]
+           "available_methods", "default_k", "explain_dataset", "explain_methods", "get_explainer", "register", "to_result"]
