@@ -12,7 +12,12 @@ transition rate). Subclasses only say how ``z`` is drawn and how the generator i
 :class:`~.lei2016.Lei2016` (REINFORCE), :class:`~.gumbel.GumbelRationalizer` (straight-through
 Gumbel-sigmoid), :class:`~.hardkuma.HardKumaRationalizer` (HardKuma with Lagrangian relaxation) and
 :class:`~.fresh.Fresh` (a fixed extractor, then a fresh predictor). Noise injection (Storek et al., 2023)
-is an option of all of them (:mod:`.noise`).
+is an option of all of them (:mod:`.noise`), and so is **rationale supervision**: with
+``rationale_supervision=λ > 0`` a seeded ``supervised_fraction`` of the training examples carries its human
+token mask, and :meth:`SelectPredictRationalizer.rationale_loss` (binary cross-entropy of the generator's
+selection probabilities against that mask; A2R: the attention's KL to it) joins the loss with weight λ,
+in one place, :meth:`SelectPredictRationalizer.training_step`, for every method (ERASER's supervised
+Lei et al. baseline, DeYoung et al. 2020; the "rationale loss" of the supervised rationalizers).
 
 A trained model implements the :class:`~rationalize.models.base.TextClassifier` protocol (so the
 faithfulness engine can score it) and writes ERASER results with :meth:`predict_results`.
@@ -45,6 +50,7 @@ from rationalize.engine.training import (
 )
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import Vocab, embedding_matrix
+from rationalize.models.supervision import check_rationales, check_weight_and_fraction, supervised_examples
 from rationalize.rationalizers.discretize import k_tokens, sentence_scores, top_k
 from rationalize.rationalizers.select_predict.backbones import (
     Backbone,
@@ -73,6 +79,8 @@ class Item:
     words: list[str]
     label: int = -1
     docs: list[tuple[str, int, int, int]] = field(default_factory=list)  # (docid, start, end, full length)
+    #: the human rationale over ``words`` (1.0 = rationale word) when this item is rationale-supervised
+    rationale: np.ndarray | None = None
 
 
 @dataclass
@@ -95,6 +103,20 @@ def rate_and_transitions(z: torch.Tensor, selectable: torch.Tensor) -> tuple[tor
     pair = sel[:, 1:] * sel[:, :-1]
     trans = ((zs[:, 1:] - zs[:, :-1]).abs() * pair).sum(1) / n
     return rate, trans
+
+
+def rationale_batch(items: Sequence[Item], shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(rationale, supervised)`` of a batch: ``(B, W)`` human masks at the document-word positions (after
+    the query words) and ``(B,)`` which items carry one with at least one rationale word."""
+    rationale = torch.zeros(shape)
+    supervised = torch.zeros(shape[0], dtype=torch.bool)
+    for i, it in enumerate(items):
+        if it.rationale is not None and it.rationale.any():
+            q = len(it.query)
+            n = min(len(it.rationale), shape[1] - q)
+            rationale[i, q : q + n] = torch.from_numpy(np.asarray(it.rationale[:n], dtype=np.float32))
+            supervised[i] = True
+    return rationale, supervised
 
 
 def human_transition_rate(dataset: Dataset, split: str) -> float:
@@ -134,6 +156,11 @@ class SelectPredictRationalizer(nn.Module):
         linearly to their full value over as many steps again, so that the predictor learns from dense selections before the generator is pushed to be
         sparse (without it the generator tends to collapse to a random sparse selection before the
         predictor can tell it which words matter).
+    rationale_supervision: weight λ of the rationale loss (:meth:`rationale_loss`) on the supervised
+        examples; 0 (default) leaves training exactly as without it. Needs human rationales on the
+        training split (:class:`~rationalize.models.supervision.NoRationalesError` otherwise).
+    supervised_fraction: fraction of the training examples with human rationales that are supervised,
+        drawn with ``seed`` (:func:`~rationalize.models.supervision.supervised_examples`, the classifiers' rule).
     predictor_warmup_steps: for this many first training steps the predictor alone is trained, on the
         whole document (every word visible, no noise), and the generator is left untouched. Afterwards
         the predictor already knows which words carry the label, so the generator's first gradients
@@ -149,9 +176,12 @@ class SelectPredictRationalizer(nn.Module):
                  continuity_weight: float = 1.0, input_mode: str = "mask",
                  noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
                  dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
-                 warmup_steps: int = 50, predictor_warmup_steps: int = 0, seed: int = 0,
-                 **method_params: Any):
+                 warmup_steps: int = 50, predictor_warmup_steps: int = 0, rationale_supervision: float = 0.0,
+                 supervised_fraction: float = 1.0, seed: int = 0, **method_params: Any):
         super().__init__()
+        check_weight_and_fraction(rationale_supervision, supervised_fraction)
+        self.rationale_supervision = float(rationale_supervision)
+        self.supervised_fraction = float(supervised_fraction)
         if input_mode not in ("mask", "delete"):
             raise ValueError(f"input_mode must be 'mask' or 'delete', got {input_mode!r}")
         for name, v in (("sparsity", sparsity), ("continuity", continuity)):
@@ -189,7 +219,9 @@ class SelectPredictRationalizer(nn.Module):
                 "continuity_weight": self.continuity_weight, "input_mode": self.input_mode,
                 "noise_injection": noise, "max_length": self.max_length, "dropout": self.dropout,
                 "freeze_embeddings": self.freeze_embeddings, "warmup_steps": self.warmup_steps,
-                "predictor_warmup_steps": self.predictor_warmup_steps, "complement_weight": self.complement_weight, "seed": self.seed, **self.method_params}
+                "predictor_warmup_steps": self.predictor_warmup_steps, "complement_weight": self.complement_weight,
+                "rationale_supervision": self.rationale_supervision, "supervised_fraction": self.supervised_fraction,
+                "seed": self.seed, **self.method_params}
 
     def _make_backbone(self, vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> Backbone:
         if self.encoder in ("bigru", "cnn"):
@@ -256,6 +288,8 @@ class SelectPredictRationalizer(nn.Module):
         if self.noise_injection is not None:
             batch["doc_units"] = self.predictor.document_units(batch)
             batch["tf"] = unit_term_frequency(batch["ids"], batch["doc_units"])
+        if any(it.rationale is not None for it in items):
+            batch["rationale"], batch["supervised"] = rationale_batch(items, batch["selectable"].shape)
         return batch
 
     # ------------------------------------------------------------------ forward pieces
@@ -334,12 +368,40 @@ class SelectPredictRationalizer(nn.Module):
             adv = self.complement_head(self.complement.pooled(batch, zc, None, self.input_mode))
         return comp_ce.mean(), F.relu(chance - F.cross_entropy(adv, y, reduction="none"))
 
+    #: whether the rationale loss trains this method's selection (False for FRESH, whose extractor is fixed
+    #: while its predictor trains; FRESH supervises its support model and tagger instead)
+    supervises_selection: ClassVar[bool] = True
+
     def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
-        """One training step: select, inject noise (if configured), predict, and return the loss and logged terms
-        of :meth:`objective` (plus the complement term, if any); predictor-only during ``predictor_warmup_steps``."""
+        """One training step: :meth:`step` (the method's loss and logged terms; predictor-only during
+        ``predictor_warmup_steps``) plus, on a batch with rationale-supervised items, ``λ ·``
+        :meth:`rationale_loss` (logged as ``rationale_loss``)."""
         self.steps_ += 1
         if int(self.steps_) <= self.predictor_warmup_steps:
             return self._predictor_warmup_step(batch)
+        terms, sel = self.step(batch)
+        if "rationale" in batch and self.supervises_selection and self.rationale_supervision > 0:
+            rl = self.rationale_loss(batch, sel)
+            terms["loss"] = terms["loss"] + self.rationale_supervision * rl
+            terms["rationale_loss"] = rl.detach()
+        return terms
+
+    def rationale_loss(self, batch: Batch, sel: Selection) -> torch.Tensor:
+        """The supervised rationale loss of a batch: binary cross-entropy of the selection probabilities
+        (``sel.probs``: Bernoulli / Gumbel ``σ(logit)``, HardKuma ``P(h ≠ 0)``) against the human mask over the
+        document words, mean per supervised example, then over the batch's supervised examples. It needs
+        ``sel.probs`` to carry the generator's gradient (every method but FRESH)."""
+        rows, selectable = batch["supervised"], batch["selectable"]
+        if not bool(rows.any()):
+            return sel.probs.sum() * 0.0
+        probs = sel.probs[rows].clamp(1e-6, 1 - 1e-6)
+        sel_rows = selectable[rows].float()
+        bce = F.binary_cross_entropy(probs, batch["rationale"][rows], reduction="none") * sel_rows
+        return (bce.sum(1) / sel_rows.sum(1).clamp(min=1)).mean()
+
+    def step(self, batch: Batch) -> tuple[dict[str, torch.Tensor | float], Selection]:
+        """The method's own training step: select, inject noise (if configured), predict; the loss and logged
+        terms of :meth:`objective` (plus the complement term, if any), and the selection."""
         sel = self.select(batch)
         noisy, replaced, replaced_words = self.inject_noise(batch, sel.z)
         logits = self.predict_logits(batch, self.cut_noisy_gradient(sel.z, replaced_words), noisy)
@@ -362,7 +424,7 @@ class SelectPredictRationalizer(nn.Module):
                       "accuracy": (logits.argmax(1) == batch["labels"]).float().mean()})
         if self.noise_injection is not None:
             terms["replaced"] = replaced
-        return terms
+        return terms, sel
 
     def _predictor_warmup_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
         """One step of ``predictor_warmup_steps``: the predictor reads every word; only it is trained."""
@@ -423,8 +485,10 @@ class SelectPredictRationalizer(nn.Module):
         """Build the networks from ``dataset`` and train them with the shared loop (early stopping on the
         validation ``objective``)."""
         cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
+        if self.rationale_supervision > 0 and self.supervised_fraction > 0:
+            check_rationales(dataset, train_split)  # before any network is built
         self._prepare(dataset, train_split)
-        train_items = [it for it in self.items(dataset, train_split) if it.label >= 0]
+        train_items = self.training_items(dataset, train_split)
         val_items = [it for it in self.items(dataset, val_split) if it.label >= 0] if val_split in dataset.splits else train_items
         if self.noise_injection is not None:
             docs = []
@@ -433,6 +497,22 @@ class SelectPredictRationalizer(nn.Module):
             self.noise_injection.fit(docs, self.predictor.vocab_size, exclude=self.predictor.special_ids)
         self.history_ = self._fit_loop(train_items, val_items, cfg, out_dir)
         return self
+
+    def training_items(self, dataset: Dataset, split: str) -> list[Item]:
+        """The labelled items of ``split``; with rationale supervision, a seeded ``supervised_fraction`` of
+        them (:func:`~rationalize.models.supervision.supervised_examples` over the labelled examples) carry
+        their human mask over the kept document words (the union of annotator groups)."""
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        pairs = [(ex, self._item(ex, dataset, index)) for ex in dataset[split]]
+        pairs = [(ex, it) for ex, it in pairs if it.label >= 0]
+        if self.rationale_supervision > 0 and self.supervised_fraction > 0:
+            chosen = supervised_examples([ex for ex, _ in pairs], self.supervised_fraction, self.seed)
+            for i in chosen:
+                ex, it = pairs[i]
+                parts = [np.asarray(ex.gold_token_mask(dataset.doc(docid)), dtype=np.float32)[: end - start]
+                         for docid, start, end, _ in it.docs]
+                it.rationale = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return [it for _, it in pairs]
 
     def _fit_loop(self, train_items: list[Item], val_items: list[Item], cfg: TrainConfig,
                   out_dir: str | Path | None) -> TrainHistory:
