@@ -14,6 +14,15 @@ and without :class:`rationalize.models.supervision.RationaleSupervision`:
               sized to a shared CPU (documents cut to ``--max-length`` tokens, few epochs), reporting test
               accuracy / macro-F1 and token F1 / AUPRC of the attributions, with the Pareto front marked.
 
+``rationalizer`` Select-then-predict generators supervised with the human masks
+              (:meth:`~rationalize.rationalizers.select_predict.framework.SelectPredictRationalizer.rationale_loss`)
+              on ERASER movies: A2R (or any method) over a CNN on frozen GloVe, top-k at ``--sparsity``
+              (k = 20 %) at training and test. λ is chosen on the **validation** split (largest val token
+              F1 with val macro-F1 at most 1 point below the unsupervised run of the same seed), then the
+              chosen λ runs at fractions 0.1 and 1 with paired seeds; test numbers are reported for every
+              point, never used to choose. One JSON line per run in ``--log`` (resumable: a rerun skips the
+              ids already there), the summary in ``--out``.
+
 Plausibility: the attributions of a post-hoc explainer loaded through the registry
 (:func:`rationalize.load_rationalizer`, ``attention`` and ``saliency`` by default), top-k with ERASER's k,
 scored by :func:`rationalize.evaluate` (token F1 = ``token_prf.instance_macro.f1``, AUPRC =
@@ -197,11 +206,10 @@ def truncated(dataset: Any, max_length: int | None) -> Any:
 
 
 def pareto(points: list[tuple[float, float]]) -> list[bool]:
-    """Which (performance, plausibility) points no other point beats on both (ties allowed)."""
-    out = []
-    for i, (a, b) in enumerate(points):
-        out.append(not any((c >= a and d >= b and (c > a or d > b)) for j, (c, d) in enumerate(points) if j != i))
-    return out
+    """Which (performance, plausibility) points no other point beats on both (the report's rule)."""
+    from rationalize.report.tradeoff import pareto_front
+
+    return pareto_front(points)
 
 
 def movies(args: argparse.Namespace) -> dict[str, Any]:
@@ -240,6 +248,120 @@ def movies(args: argparse.Namespace) -> dict[str, Any]:
             "pareto_axes": ["macro_f1", f"{front_method}_token_f1"], "points": points, "runs": runs}
 
 
+# -- select-then-predict generators -----------------------------------------------------------------
+def rationalizer_scores(dataset: Any, split: str, results: list[Any]) -> dict[str, float | None]:
+    """Accuracy, macro-F1, token F1 (hard rationale, instance macro) and AUPRC (soft scores) of ``results``."""
+    import rationalize
+
+    s = rationalize.evaluate(dataset, split, results, aopc_thresholds=None)
+    cls = s.get("classification_scores", {})
+    return {"accuracy": round(_pick(s, "classification_scores", "accuracy"), 4),
+            "macro_f1": round(float(cls.get("prf", {}).get("macro avg", {}).get("f1-score", float("nan"))), 4),
+            "token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4),
+            "auprc": round(_pick(s, "token_soft_metrics", "auprc"), 4)}
+
+
+def choose_lambda(runs: list[dict[str, Any]], max_drop: float = 0.01) -> float | None:
+    """The λ (fraction 1) with the largest mean **validation** token F1 among those whose validation macro-F1
+    is at most ``max_drop`` below the unsupervised run of the same seed (paired); None before any ran."""
+    base = {r["seed"]: r for r in runs if r["lambda"] == 0}
+    best = None
+    for lam in sorted({r["lambda"] for r in runs if r["lambda"] > 0 and r["fraction"] == 1.0}):
+        rs = [r for r in runs if r["lambda"] == lam and r["fraction"] == 1.0 and r["seed"] in base]
+        if not rs:
+            continue
+        drop = float(np.mean([base[r["seed"]]["val"]["macro_f1"] - r["val"]["macro_f1"] for r in rs]))
+        f1 = float(np.mean([r["val"]["token_f1"] for r in rs]))
+        if drop <= max_drop and (best is None or f1 > best[1]):
+            best = (lam, f1)
+    return None if best is None else best[0]
+
+
+def summarize_rationalizer(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Points (λ, fraction) with means and 95% intervals, paired gains over the unsupervised run, the λ chosen
+    on validation, whether the issue's target holds for it, and the Pareto front on (macro-F1, token F1)."""
+    base = {r["seed"]: r for r in runs if r["lambda"] == 0}
+    points = []
+    for lam, frac in sorted({(r["lambda"], r["fraction"]) for r in runs}):
+        rs = [r for r in runs if r["lambda"] == lam and r["fraction"] == frac]
+        p: dict[str, Any] = {"lambda": lam, "fraction": frac, "seeds": sorted(r["seed"] for r in rs),
+                             "seconds": mean_ci([r["seconds"] for r in rs])}
+        for split in ("val", "test"):
+            for k in ("accuracy", "macro_f1", "token_f1", "auprc"):
+                p[f"{split}_{k}"] = mean_ci([r[split][k] for r in rs])
+            if lam > 0:
+                paired = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
+                for k in ("macro_f1", "token_f1"):
+                    p[f"{split}_{k}_gain"] = mean_ci([r[split][k] - b[split][k] for r, b in paired])
+        points.append(p)
+    for p, on in zip(points, pareto([(p["test_macro_f1"]["mean"], p["test_token_f1"]["mean"]) for p in points])):
+        p["pareto"] = on
+    lam = choose_lambda(runs)
+    verdict: dict[str, Any] = {"lambda_chosen_on_val": lam}
+    if lam is not None:
+        full = next((p for p in points if p["lambda"] == lam and p["fraction"] == 1.0), None)
+        part = next((p for p in points if p["lambda"] == lam and p["fraction"] == 0.1), None)
+        if full and "test_token_f1_gain" in full:
+            g, d = full["test_token_f1_gain"]["mean"], full["test_macro_f1_gain"]["mean"]
+            verdict.update(full_token_f1_gain=g, full_macro_f1_change=d, dominates=bool(g >= 0.10 and d >= -0.01))
+            if part and "test_token_f1_gain" in part and g:
+                verdict["partial_recovers"] = round(part["test_token_f1_gain"]["mean"] / g, 3)
+                verdict["partial_macro_f1_change"] = part["test_macro_f1_gain"]["mean"]
+                verdict["target_met"] = bool(verdict["dominates"] and verdict["partial_recovers"] >= 0.5)
+    return {"points": points, "verdict": verdict, "pareto_axes": ["test_macro_f1", "test_token_f1"]}
+
+
+def rationalizer(args: argparse.Namespace) -> dict[str, Any]:
+    """λ × fraction runs of a supervised select-then-predict method on movies (resumable JSONL log)."""
+    from rationalize.data import load_dataset
+    from rationalize.data.jsonl import JsonlAppender, iter_jsonl
+    from rationalize.rationalizers.select_predict.training import train_rationalizer
+
+    ds = load_dataset(args.data)
+    if args.train_limit:
+        ds = ds.subsample("train", args.train_limit, 0)
+    kw = {"encoder": args.encoder, "embeddings": args.embeddings, "hidden": args.hidden, "max_length": args.max_length,
+          "sparsity": args.sparsity}
+    tag = (f"{args.method}/{args.encoder}{args.hidden}/L{args.max_length}/s{args.sparsity}/e{args.epochs}"
+           f"/n{args.train_limit or 'all'}")
+    log_path = Path(args.log)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = JsonlAppender(log_path, id_field="id")
+    finished = log.done_ids()
+    done = {rec["id"]: rec for _, rec in iter_jsonl(log_path) if isinstance(rec, dict) and rec.get("id") in finished} if finished else {}
+    grid = [(0.0, 0.0)] + [(w, f) for w in args.lambdas if w > 0 for f in args.fractions if f > 0]
+    for seed in args.seeds:  # seed-major: a partial run still has complete pairs
+        for lam, frac in grid:
+            key = f"{tag}/lambda{lam:g}/fraction{frac:g}/seed{seed}"
+            if key in done:
+                continue
+            load = load_avg()
+            t = time.perf_counter()
+            m = train_rationalizer(ds, args.method, None, epochs=args.epochs, batch_size=32, lr=1e-3,
+                                   patience=args.patience, seed=seed, progress=False, rationale_supervision=lam,
+                                   supervised_fraction=frac if lam > 0 else 1.0, **kw)
+            rec = {"id": key, "method": args.method, "lambda": lam, "fraction": frac, "seed": seed,
+                   "seconds": round(time.perf_counter() - t, 1), "load_at_start": load,
+                   "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
+                   "command": ("rationalize train rationalizer --data " + args.data + f" --method {args.method} --encoder "
+                               f"{args.encoder} --embeddings {args.embeddings} --hidden {args.hidden} --max-length "
+                               f"{args.max_length} --sparsity {args.sparsity} --epochs {args.epochs} --patience "
+                               f"{args.patience} --seed {seed} --rationale-supervision {lam:g} --supervised-fraction "
+                               f"{frac if lam > 0 else 1.0:g} --out OUT"
+                               + (f" --train-limit {args.train_limit}" if args.train_limit else ""))}
+            for split in ("val", "test"):
+                rec[split] = rationalizer_scores(ds, split, m.predict_results(ds, split))
+            rec["eval_seconds"] = round(time.perf_counter() - t - rec["seconds"], 1)
+            log.append(rec)
+            done[key] = rec
+            print(json.dumps(rec), file=sys.stderr, flush=True)
+    runs = [r for k, r in done.items() if k.startswith(tag + "/")]
+    return {"experiment": "rationalizer", "data": args.data, "tag": tag, "log": str(log_path),
+            "settings": {**kw, "method": args.method, "epochs": args.epochs, "patience": args.patience, "lr": 1e-3,
+                         "batch_size": 32, "train_limit": args.train_limit, "selection": "own (A2R: top-k at sparsity)"},
+            **summarize_rationalizer(runs), "runs": runs}
+
+
 def main() -> None:
     """Parse the experiment and its options, run it, print (and with ``--out`` write) the JSON."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -270,7 +392,22 @@ def main() -> None:
     m.add_argument("--max-length", type=int, default=400)
     m.add_argument("--train-limit", type=int, default=None)
     m.add_argument("--methods", nargs="+", default=["attention", "saliency"])
-    for p in (s, m):
+    r = sub.add_parser("rationalizer")
+    r.add_argument("--data", default="/work/shared/data/movies")
+    r.add_argument("--method", default="a2r")
+    r.add_argument("--seeds", type=int, nargs="+", default=[0])
+    r.add_argument("--lambdas", type=float, nargs="+", default=[1.0, 10.0])
+    r.add_argument("--fractions", type=float, nargs="+", default=[1.0])
+    r.add_argument("--encoder", default="cnn")
+    r.add_argument("--embeddings", default="glove50")
+    r.add_argument("--hidden", type=int, default=64)
+    r.add_argument("--epochs", type=int, default=6)
+    r.add_argument("--patience", type=int, default=2)
+    r.add_argument("--max-length", type=int, default=1024)
+    r.add_argument("--sparsity", type=float, default=0.2)
+    r.add_argument("--train-limit", type=int, default=None)
+    r.add_argument("--log", default="benchmarks/results/supervision_rationalizer_movies.jsonl")
+    for p in (s, m, r):
         p.add_argument("--threads", type=int, default=1)
         p.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -278,7 +415,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     t = time.perf_counter()
-    res = shortcut(args) if args.experiment == "shortcut" else movies(args)
+    res = {"shortcut": shortcut, "movies": movies, "rationalizer": rationalizer}[args.experiment](args)
     res["command"] = "python benchmarks/supervision.py " + " ".join(sys.argv[1:])
     res["total_seconds"] = round(time.perf_counter() - t, 1)
     res["machine"] = {"cpus": os.cpu_count(), "threads": args.threads, "load_at_end": load_avg()}
