@@ -212,6 +212,36 @@ def pareto(points: list[tuple[float, float]]) -> list[bool]:
     return pareto_front(points)
 
 
+def hatexplain_splits(path: str, val_share: float = 0.2, seed: int = 0) -> Any:
+    """HateXplain as shipped in ``/work/shared/data/hatexplain``: only the official val and test splits exist
+    (no train split, see its SOURCE.md), so the official **val** posts are split, with ``seed``, into
+    ``train`` (1 - ``val_share``) and ``val`` (``val_share``) for model selection; ``test`` is the official
+    test split, untouched."""
+    from dataclasses import replace
+
+    from rationalize.data import load_dataset
+
+    ds = load_dataset(path)
+    posts = ds["val"]
+    order = np.random.default_rng(seed).permutation(len(posts))
+    n_val = round(val_share * len(posts))
+    val = [posts[i] for i in sorted(order[:n_val])]
+    train = [posts[i] for i in sorted(order[n_val:])]
+    return replace(ds, splits={"train": train, "val": val, "test": ds["test"]})
+
+
+def hatexplain(args: argparse.Namespace) -> dict[str, Any]:
+    """λ grid × supervised fraction on HateXplain (train = 80% of the official val posts; see
+    :func:`hatexplain_splits`), Pareto front on (macro-F1, token F1)."""
+    ds = hatexplain_splits(args.data)
+    res = sweep(ds, args)
+    res["data"] = {"path": args.data, "train": "seeded 80% of the official val split (no train split shipped)",
+                   "val": "the other 20% of the official val split", "test": "official test split",
+                   "sizes": {k: len(v) for k, v in ds.splits.items()},
+                   "gold": "union of the annotators' masks (only hatespeech/offensive posts have masks)"}
+    return res
+
+
 def movies(args: argparse.Namespace) -> dict[str, Any]:
     """λ grid × supervised fraction on ERASER movies, Pareto front on (macro-F1, token F1)."""
     from rationalize.data import load_dataset
@@ -219,16 +249,42 @@ def movies(args: argparse.Namespace) -> dict[str, Any]:
     ds = truncated(load_dataset(args.data), args.max_length)
     if args.train_limit:
         ds = ds.subsample("train", args.train_limit, 0)
+    res = sweep(ds, args)
+    res.update(data=args.data, max_length=args.max_length, train_limit=args.train_limit)
+    return res
+
+
+def sweep(ds: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Train every (λ, fraction) of the grid for every seed on ``ds``; points with intervals and the front."""
     train_kw = {"encoder": args.encoder, "out": None, "epochs": args.epochs, "lr": 1e-3, "batch_size": 16,
                 "patience": 2, "vectors": args.vectors, "hidden": args.hidden}
     grid = [(0.0, 0.0)] + [(w, f) for w in args.lambdas if w > 0 for f in args.fractions if f > 0]
+    done: dict[str, dict[str, Any]] = {}
+    log = None
+    if getattr(args, "log", None):  # one JSON line per run; a rerun skips the ids already there (resume)
+        from rationalize.data.jsonl import JsonlAppender, iter_jsonl
+
+        log = JsonlAppender(args.log, id_field="id")
+        finished = log.done_ids()
+        done = {r["id"]: r for _, r in iter_jsonl(args.log) if isinstance(r, dict) and r.get("id") in finished} if finished else {}
     runs = []
     for seed in args.seeds:
         for w, f in grid:
-            row = run_one(ds, seed=seed, weight=w, fraction=f, target=args.target, methods=args.methods,
-                          eval_splits=["test"], plaus_split="test", train_kw=train_kw)
-            runs.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
+            key = (f"{args.experiment}/{args.encoder}{args.hidden}/e{args.epochs}/{args.target}/lambda{w:g}/fraction{f:g}"
+                   f"/seed{seed}")
+            if key not in done:
+                row = run_one(ds, seed=seed, weight=w, fraction=f, target=args.target, methods=args.methods,
+                              eval_splits=["test"], plaus_split="test", train_kw=train_kw)
+                row = {"id": key, **row, "command": (
+                    f"rationalize train classifier --data DATA --encoder {args.encoder} --vectors {args.vectors} --hidden "
+                    f"{args.hidden} --epochs {args.epochs} --lr 1e-3 --batch-size 16 --patience 2 --seed {seed} --out OUT"
+                    + (f" --rationale-supervision {w:g} --supervised-fraction {f:g} --supervision-target {args.target}"
+                       if w > 0 else ""))}
+                if log is not None:
+                    log.append(row)
+                done[key] = row
+                print(json.dumps(row), file=sys.stderr, flush=True)
+            runs.append(done[key])
     points = []
     for w, f in grid:
         rs = [r for r in runs if r["lambda"] == w and r["fraction"] == f]
@@ -243,7 +299,7 @@ def movies(args: argparse.Namespace) -> dict[str, Any]:
     front_method = args.methods[0]
     for p, on in zip(points, pareto([(p["macro_f1"]["mean"], p[f"{front_method}_token_f1"]["mean"]) for p in points])):
         p["pareto"] = on
-    return {"experiment": "movies", "data": args.data, "max_length": args.max_length, "train_limit": args.train_limit,
+    return {"experiment": args.experiment,
             "train": {k: v for k, v in train_kw.items() if k != "out"}, "target": args.target,
             "pareto_axes": ["macro_f1", f"{front_method}_token_f1"], "points": points, "runs": runs}
 
@@ -323,7 +379,7 @@ def rationalizer(args: argparse.Namespace) -> dict[str, Any]:
     kw = {"encoder": args.encoder, "embeddings": args.embeddings, "hidden": args.hidden, "max_length": args.max_length,
           "sparsity": args.sparsity}
     tag = (f"{args.method}/{args.encoder}{args.hidden}/L{args.max_length}/s{args.sparsity}/e{args.epochs}"
-           f"/n{args.train_limit or 'all'}")
+           f"/n{args.train_limit or 'all'}" + ("" if args.rule == "own" else f"/{args.rule}"))
     log_path = Path(args.log)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = JsonlAppender(log_path, id_field="id")
@@ -350,7 +406,7 @@ def rationalizer(args: argparse.Namespace) -> dict[str, Any]:
                                f"{frac if lam > 0 else 1.0:g} --out OUT"
                                + (f" --train-limit {args.train_limit}" if args.train_limit else ""))}
             for split in ("val", "test"):
-                rec[split] = rationalizer_scores(ds, split, m.predict_results(ds, split))
+                rec[split] = rationalizer_scores(ds, split, m.predict_results(ds, split, rule=args.rule))
             rec["eval_seconds"] = round(time.perf_counter() - t - rec["seconds"], 1)
             log.append(rec)
             done[key] = rec
@@ -358,7 +414,8 @@ def rationalizer(args: argparse.Namespace) -> dict[str, Any]:
     runs = [r for k, r in done.items() if k.startswith(tag + "/")]
     return {"experiment": "rationalizer", "data": args.data, "tag": tag, "log": str(log_path),
             "settings": {**kw, "method": args.method, "epochs": args.epochs, "patience": args.patience, "lr": 1e-3,
-                         "batch_size": 32, "train_limit": args.train_limit, "selection": "own (A2R: top-k at sparsity)"},
+                         "batch_size": 32, "train_limit": args.train_limit,
+                         "selection": f"{args.rule} (A2R's own is top-k at the sparsity target; top-k: k = sparsity for every method)"},
             **summarize_rationalizer(runs), "runs": runs}
 
 
@@ -392,6 +449,18 @@ def main() -> None:
     m.add_argument("--max-length", type=int, default=400)
     m.add_argument("--train-limit", type=int, default=None)
     m.add_argument("--methods", nargs="+", default=["attention", "saliency"])
+    h = sub.add_parser("hatexplain")
+    h.add_argument("--data", default="/work/shared/data/hatexplain")
+    h.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    h.add_argument("--lambdas", type=float, nargs="+", default=[0.3, 1.0, 3.0])
+    h.add_argument("--fractions", type=float, nargs="+", default=[0.1, 1.0])
+    h.add_argument("--target", default="attention")
+    h.add_argument("--encoder", default="cnn")
+    h.add_argument("--vectors", default="glove50")
+    h.add_argument("--hidden", type=int, default=64)
+    h.add_argument("--epochs", type=int, default=8)
+    h.add_argument("--methods", nargs="+", default=["attention", "saliency"])
+    h.add_argument("--log", default="benchmarks/results/supervision_hatexplain_runs.jsonl")
     r = sub.add_parser("rationalizer")
     r.add_argument("--data", default="/work/shared/data/movies")
     r.add_argument("--method", default="a2r")
@@ -406,8 +475,9 @@ def main() -> None:
     r.add_argument("--max-length", type=int, default=1024)
     r.add_argument("--sparsity", type=float, default=0.2)
     r.add_argument("--train-limit", type=int, default=None)
+    r.add_argument("--rule", default="own", choices=["own", "top-k"], help="test-time selection (predict_results rule)")
     r.add_argument("--log", default="benchmarks/results/supervision_rationalizer_movies.jsonl")
-    for p in (s, m, r):
+    for p in (s, m, h, r):
         p.add_argument("--threads", type=int, default=1)
         p.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -415,7 +485,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     t = time.perf_counter()
-    res = {"shortcut": shortcut, "movies": movies, "rationalizer": rationalizer}[args.experiment](args)
+    res = {"shortcut": shortcut, "movies": movies, "hatexplain": hatexplain, "rationalizer": rationalizer}[args.experiment](args)
     res["command"] = "python benchmarks/supervision.py " + " ".join(sys.argv[1:])
     res["total_seconds"] = round(time.perf_counter() - t, 1)
     res["machine"] = {"cpus": os.cpu_count(), "threads": args.threads, "load_at_end": load_avg()}

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from rationalize.data import make_synthetic
 from rationalize.errors import OptionError
@@ -229,3 +230,56 @@ def test_cli_trains_a_supervised_rationalizer_and_errors_in_one_line(capsys, mon
     run = run_main([*base, "--data", "bare", "--out", "m2", "--supervised-fraction", "2"], capsys, monkeypatch)
     assert run.error_line == "error: --supervised-fraction must be in [0, 1], got 2.0"
     assert not (tmp_path / "m2").exists()
+
+
+# -- ECHR regularizers (Chalkidis et al., 2021) ---------------------------------------------------------
+def _echr_model(**kw):
+    ds = _small()
+    model = make_rationalizer("gumbel", **{**TINY, "dropout": 0.0}, **kw)
+    model._prepare(ds, "train")
+    model.train()
+    items = model.training_items(ds, "train")[:6]
+    return model, model.collate(items)
+
+
+def test_random_selection_has_the_rationale_size_and_only_document_words():
+    model, batch = _echr_model(singularity_weight=1.0)
+    z = model.select(batch).z.detach()
+    sel = batch["selectable"]
+    a, b = model.random_selection(batch, z), model.random_selection(batch, z)
+    assert torch.equal(((a > 0) & sel).sum(1), ((z > 0) & sel).sum(1))
+    assert not bool(((a > 0) & ~batch["word_mask"]).any())  # never padding
+    assert not torch.equal(a, b)  # random
+    comp = model.complement_selection(batch, (z > 0).float())
+    assert torch.equal((comp > 0) & sel, (z <= 0) & sel)
+
+
+def test_echr_penalties_are_the_hinges_of_the_rationale_against_complement_and_random():
+    """Comprehensiveness pays exactly when the complement predicts the label better than the rationale,
+    singularity exactly when a random selection of the same size does, by the cross-entropy difference."""
+    model, batch = _echr_model(comprehensiveness_weight=1.0, singularity_weight=1.0)
+    y = batch["labels"]
+    z = model.select(batch).z
+    ce = F.cross_entropy(model.predict_logits(batch, z), y, reduction="none")
+    torch.manual_seed(3)
+    got = model.echr_terms(batch, z, ce)
+    ce_c = F.cross_entropy(model.predict_logits(batch, model.complement_selection(batch, z)), y, reduction="none")
+    torch.manual_seed(3)
+    ce_r = F.cross_entropy(model.predict_logits(batch, model.random_selection(batch, z.detach())), y, reduction="none")
+    assert torch.allclose(got["comprehensiveness"], (ce - ce_c).clamp(min=0))
+    assert torch.allclose(got["singularity"], (ce - ce_r).clamp(min=0))
+    assert bool((got["comprehensiveness"][ce <= ce_c] == 0).all())
+    # the gradient of a positive comprehensiveness penalty reaches the generator through z
+    if bool((got["comprehensiveness"] > 0).any()):
+        got["comprehensiveness"].sum().backward()
+        assert model.generator_head.weight.grad is not None and model.generator_head.weight.grad.abs().sum() > 0
+
+
+def test_echr_off_is_todays_training_and_on_changes_it():
+    ds = _small()
+    base = _state("gumbel", ds)
+    assert _same(base, _state("gumbel", ds, comprehensiveness_weight=0.0, singularity_weight=0.0))
+    assert not _same(base, _state("gumbel", ds, comprehensiveness_weight=1.0))
+    assert not _same(base, _state("gumbel", ds, singularity_weight=1.0))
+    with pytest.raises(ValueError, match="ECHR"):
+        make_rationalizer("a2r", **TINY, singularity_weight=1.0)

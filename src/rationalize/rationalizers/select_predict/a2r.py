@@ -66,6 +66,9 @@ class A2R(SelectPredictRationalizer):
             raise ValueError(f"js_weight must be >= 0, got {js_weight}")
         if kw.get("complement_weight", 0.0) or kw.get("predictor_warmup_steps", 0):
             raise ValueError("a2r has no complement control or predictor warm-up")
+        if kw.get("comprehensiveness_weight", 0.0) or kw.get("singularity_weight", 0.0):
+            raise ValueError("a2r's generator never receives the hard predictor's gradient; the ECHR regularizers "
+                             "(comprehensiveness, singularity) do not apply")
         super().__init__(*args, js_weight=js_weight, **kw)
         self.js_weight = js_weight
 

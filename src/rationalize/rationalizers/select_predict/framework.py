@@ -147,6 +147,15 @@ class SelectPredictRationalizer(nn.Module):
     noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only; no gradient reaches the
         generator through replaced words, see :meth:`cut_noisy_gradient`).
     max_length: document words kept per example (longer documents are cut; the rest is never selected).
+    comprehensiveness_weight: weight of the comprehensiveness regularizer of Chalkidis et al. (NAACL 2021,
+        "Paragraph-level rationale extraction through regularization", ECHR): the *same* predictor reads the
+        complement of the selection (document words not selected; the query stays) and each example pays
+        ``max(0, CE(rationale) - CE(complement))``: the complement must not predict the label better than
+        the rationale. 0 (default): off. See :meth:`echr_terms`.
+    singularity_weight: weight of their singularity regularizer: the predictor also reads a uniformly random
+        selection of as many document words as the rationale, and each example pays
+        ``max(0, CE(rationale) - CE(random))``: the rationale must beat a random selection of its size.
+        0 (default): off.
     complement_weight: weight of the complement control of Yu, Chang, Zhang & Jaakkola (EMNLP 2019):
         a third network learns to predict the label from the *unselected* words, and the generator is
         penalised by ``max(0, log C - CE_complement)`` when that works better than chance. It stops
@@ -176,6 +185,7 @@ class SelectPredictRationalizer(nn.Module):
                  continuity_weight: float = 1.0, input_mode: str = "mask",
                  noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
                  dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
+                 comprehensiveness_weight: float = 0.0, singularity_weight: float = 0.0,
                  warmup_steps: int = 50, predictor_warmup_steps: int = 0, rationale_supervision: float = 0.0,
                  supervised_fraction: float = 1.0, seed: int = 0, **method_params: Any):
         super().__init__()
@@ -206,6 +216,11 @@ class SelectPredictRationalizer(nn.Module):
             raise ValueError(f"predictor_warmup_steps must be >= 0, got {predictor_warmup_steps}")
         self.predictor_warmup_steps = predictor_warmup_steps
         self.complement_weight = complement_weight
+        for name, v in (("comprehensiveness_weight", comprehensiveness_weight), ("singularity_weight", singularity_weight)):
+            if not v >= 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        self.comprehensiveness_weight = comprehensiveness_weight
+        self.singularity_weight = singularity_weight
         self.seed = seed
         self.method_params = method_params
         self._built = False
@@ -220,6 +235,7 @@ class SelectPredictRationalizer(nn.Module):
                 "noise_injection": noise, "max_length": self.max_length, "dropout": self.dropout,
                 "freeze_embeddings": self.freeze_embeddings, "warmup_steps": self.warmup_steps,
                 "predictor_warmup_steps": self.predictor_warmup_steps, "complement_weight": self.complement_weight,
+                "comprehensiveness_weight": self.comprehensiveness_weight, "singularity_weight": self.singularity_weight,
                 "rationale_supervision": self.rationale_supervision, "supervised_fraction": self.supervised_fraction,
                 "seed": self.seed, **self.method_params}
 
@@ -372,6 +388,36 @@ class SelectPredictRationalizer(nn.Module):
     #: while its predictor trains; FRESH supervises its support model and tagger instead)
     supervises_selection: ClassVar[bool] = True
 
+    def complement_selection(self, batch: Batch, z: torch.Tensor) -> torch.Tensor:
+        """``1 - z`` on the document words; query words stay visible (1), padding stays 0."""
+        return torch.where(batch["selectable"], 1 - z, z)
+
+    def random_selection(self, batch: Batch, z: torch.Tensor) -> torch.Tensor:
+        """A uniformly random 0/1 selection of as many document words per example as ``z`` selects
+        (``z > 0``); query words 1, padding 0. Uses torch's global generator (seeded by the training loop)."""
+        sel = batch["selectable"]
+        counts = ((z > 0) & sel).sum(1)
+        keys = torch.rand(z.shape).masked_fill(~sel, 2.0)  # document words first, in random order
+        ranks = keys.argsort(1).argsort(1)
+        pick = (ranks < counts.unsqueeze(1)) & sel
+        return torch.where(sel, pick.float(), (batch["word_mask"] & ~sel).float())
+
+    def echr_terms(self, batch: Batch, z: torch.Tensor, ce: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-example ECHR penalties (Chalkidis et al., 2021) that are switched on: ``comprehensiveness``
+        ``max(0, ce - CE(complement))`` and ``singularity`` ``max(0, ce - CE(random selection of the same
+        size))``, ``ce`` being the rationale's cross-entropy; the same predictor reads all three. Deviation:
+        our selections are words, not the paper's paragraphs."""
+        out: dict[str, torch.Tensor] = {}
+        y = batch["labels"]
+        if self.comprehensiveness_weight > 0:
+            ce_c = F.cross_entropy(self.predict_logits(batch, self.complement_selection(batch, z)), y, reduction="none")
+            out["comprehensiveness"] = F.relu(ce - ce_c)
+        if self.singularity_weight > 0:
+            ce_r = F.cross_entropy(self.predict_logits(batch, self.random_selection(batch, z.detach())), y,
+                                   reduction="none")
+            out["singularity"] = F.relu(ce - ce_r)
+        return out
+
     def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
         """One training step: :meth:`step` (the method's loss and logged terms; predictor-only during
         ``predictor_warmup_steps``) plus, on a batch with rationale-supervised items, ``λ ·``
@@ -414,10 +460,15 @@ class SelectPredictRationalizer(nn.Module):
             ce_for_objective = ce + self.ramp() * self.complement_weight * penalty
         else:
             ce_for_objective = ce
+        echr = self.echr_terms(batch, sel.z, ce)
+        for name, weight in (("comprehensiveness", self.comprehensiveness_weight), ("singularity", self.singularity_weight)):
+            if name in echr:
+                ce_for_objective = ce_for_objective + self.ramp() * weight * echr[name]
         terms = self.objective(batch, sel, ce_for_objective, rate, trans)
         if comp_loss is not None:
             terms["loss"] = terms["loss"] + comp_loss
             terms["complement_ce"] = comp_loss.detach()
+        terms.update({k: v.mean().detach() for k, v in echr.items()})
         hard_rate, _ = rate_and_transitions((sel.z > 0).float(), batch["selectable"])
         terms.update({"ce": ce.mean().detach(), "selection_rate": hard_rate.mean().detach(),
                       "transitions": trans.mean().detach(),

@@ -92,6 +92,8 @@ class Fresh(SelectPredictRationalizer):
                  support_model: str | None = None, trained_extractor: bool = False, tagger_epochs: int = 5, **kw):
         if rationale_type not in ("topk", "contiguous", "threshold"):
             raise ValueError(f"rationale_type must be 'topk', 'contiguous' or 'threshold', got {rationale_type!r}")
+        if kw.get("comprehensiveness_weight") or kw.get("singularity_weight"):
+            raise ValueError("FRESH's extractor is fixed while its predictor trains; the ECHR regularizers do not apply")
         if kw.get("predictor_warmup_steps"):
             raise ValueError("FRESH trains its predictor on rationales only; predictor_warmup_steps must be 0")
         super().__init__(*args, input_mode=input_mode, extractor=extractor, extractor_kw=dict(extractor_kw or {}),
