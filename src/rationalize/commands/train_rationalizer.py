@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     @train_app.command("rationalizer")
     def rationalizer(
         data: str = typer.Option(..., "--data", help="Dataset path or spec (e.g. synthetic or a movies folder)."),
-        method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma, a2r or fresh."),
+        method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma, a2r, fresh or refer."),
         out: Path = typer.Option(..., "--out", help="Folder for checkpoints and the saved model."),
         encoder: str = typer.Option("bigru", "--encoder", help="bigru, cnn (word vectors), minilm, or a folder holding a Hugging Face encoder "
                                                   "(e.g. a fine-tuned classifier's hf/ folder, to warm-start from it)."),
