@@ -19,7 +19,9 @@ RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 
 def _summary() -> dict:
-    iv = lambda m: {"mean": m, "ci95": 0.01, "n": 3}  # noqa: E731
+    def iv(m):
+        return {"mean": m, "ci95": 0.01, "n": 3}
+
     pts = [(0.0, 0.0, 0.73, 0.31), (0.1, 0.1, 0.74, 0.35), (1.0, 1.0, 0.74, 0.38), (10.0, 0.1, 0.60, 0.37),
            (10.0, 1.0, 0.66, 0.39), (1.0, 0.1, 0.68, 0.36)]
     return {"pareto_axes": ["macro_f1", "token_f1"],
@@ -70,7 +72,7 @@ def test_the_benchmark_files_plot(tmp_path):
         summary = json.loads(path.read_text())
         if "points" not in summary:
             continue
-        points, axes = read_tradeoff(path)
+        points, _ = read_tradeoff(path)
         assert len(points) == len(summary["points"])
         marked = [p for p in summary["points"] if p.get("pareto")]
         if marked and "pareto" in summary["points"][0]:

@@ -19,7 +19,7 @@ from rationalize.rationalizers.select_predict.framework import Item, Selection
 from tests.cli_run import run_main
 from tests.rationalizers.select_predict.conftest import METHOD_KW, quick_config
 
-TINY = dict(encoder="cnn", embeddings=None, hidden=16, freeze_embeddings=False, warmup_steps=2, seed=0)
+TINY = {"encoder": "cnn", "embeddings": None, "hidden": 16, "freeze_embeddings": False, "warmup_steps": 2, "seed": 0}
 #: methods whose generator the selection loss trains (FRESH's extractor is fixed; see its own test)
 GENERATORS = ("lei2016", "gumbel", "hardkuma", "a2r")
 
