@@ -1,7 +1,8 @@
 """Learning from human rationales: does rationale supervision remove a shortcut, and what does it cost?
 
-Two experiments, each a set of real training runs of ``rationalize.models.training.train_classifier`` with
-and without :class:`rationalize.models.supervision.RationaleSupervision`:
+Four experiments, each a set of real training runs (classifiers: ``rationalize.models.training.train_classifier``
+with and without :class:`rationalize.models.supervision.RationaleSupervision`; generators:
+``train_rationalizer`` with and without ``rationale_supervision``):
 
 ``shortcut``  The synthetic shortcut benchmark (:func:`rationalize.data.make_synthetic` with
               ``shortcut_rate=1``): in training, a label-specific shortcut word is in every document. Train
@@ -14,6 +15,9 @@ and without :class:`rationalize.models.supervision.RationaleSupervision`:
               sized to a shared CPU (documents cut to ``--max-length`` tokens, few epochs), reporting test
               accuracy / macro-F1 and token F1 / AUPRC of the attributions, with the Pareto front marked.
 
+``hatexplain`` The same λ × fraction sweep on HateXplain (:func:`hatexplain_splits`: only the official val and
+              test posts are shipped, so train/val are a seeded 80/20 split of the official val posts); runs in a
+              resumable JSONL log (``--log``).
 ``rationalizer`` Select-then-predict generators supervised with the human masks
               (:meth:`~rationalize.rationalizers.select_predict.framework.SelectPredictRationalizer.rationale_loss`)
               on ERASER movies: A2R (or any method) over a CNN on frozen GloVe, top-k at ``--sparsity``
