@@ -1,7 +1,8 @@
 """Learning from human rationales: does rationale supervision remove a shortcut, and what does it cost?
 
-Two experiments, each a set of real training runs of ``rationalize.models.training.train_classifier`` with
-and without :class:`rationalize.models.supervision.RationaleSupervision`:
+Four experiments, each a set of real training runs (classifiers: ``rationalize.models.training.train_classifier``
+with and without :class:`rationalize.models.supervision.RationaleSupervision`; generators:
+``train_rationalizer`` with and without ``rationale_supervision``):
 
 ``shortcut``  The synthetic shortcut benchmark (:func:`rationalize.data.make_synthetic` with
               ``shortcut_rate=1``): in training, a label-specific shortcut word is in every document. Train
@@ -13,6 +14,18 @@ and without :class:`rationalize.models.supervision.RationaleSupervision`:
 ``movies``    A λ grid × supervised fraction sweep on ERASER movies with the CNN/BiGRU encoder over GloVe,
               sized to a shared CPU (documents cut to ``--max-length`` tokens, few epochs), reporting test
               accuracy / macro-F1 and token F1 / AUPRC of the attributions, with the Pareto front marked.
+
+``hatexplain`` The same λ × fraction sweep on HateXplain (:func:`hatexplain_splits`: only the official val and
+              test posts are shipped, so train/val are a seeded 80/20 split of the official val posts); runs in a
+              resumable JSONL log (``--log``).
+``rationalizer`` Select-then-predict generators supervised with the human masks
+              (:meth:`~rationalize.rationalizers.select_predict.framework.SelectPredictRationalizer.rationale_loss`)
+              on ERASER movies: A2R (or any method) over a CNN on frozen GloVe, top-k at ``--sparsity``
+              (k = 20 %) at training and test. λ is chosen on the **validation** split (largest val token
+              F1 with val macro-F1 at most 1 point below the unsupervised run of the same seed), then the
+              chosen λ runs at fractions 0.1 and 1 with paired seeds; test numbers are reported for every
+              point, never used to choose. One JSON line per run in ``--log`` (resumable: a rerun skips the
+              ids already there), the summary in ``--out``.
 
 Plausibility: the attributions of a post-hoc explainer loaded through the registry
 (:func:`rationalize.load_rationalizer`, ``attention`` and ``saliency`` by default), top-k with ERASER's k,
@@ -197,11 +210,40 @@ def truncated(dataset: Any, max_length: int | None) -> Any:
 
 
 def pareto(points: list[tuple[float, float]]) -> list[bool]:
-    """Which (performance, plausibility) points no other point beats on both (ties allowed)."""
-    out = []
-    for i, (a, b) in enumerate(points):
-        out.append(not any((c >= a and d >= b and (c > a or d > b)) for j, (c, d) in enumerate(points) if j != i))
-    return out
+    """Which (performance, plausibility) points no other point beats on both (the report's rule)."""
+    from rationalize.report.tradeoff import pareto_front
+
+    return pareto_front(points)
+
+
+def hatexplain_splits(path: str, val_share: float = 0.2, seed: int = 0) -> Any:
+    """HateXplain as shipped in ``/work/shared/data/hatexplain``: only the official val and test splits exist
+    (no train split, see its SOURCE.md), so the official **val** posts are split, with ``seed``, into
+    ``train`` (1 - ``val_share``) and ``val`` (``val_share``) for model selection; ``test`` is the official
+    test split, untouched."""
+    from dataclasses import replace
+
+    from rationalize.data import load_dataset
+
+    ds = load_dataset(path)
+    posts = ds["val"]
+    order = np.random.default_rng(seed).permutation(len(posts))
+    n_val = round(val_share * len(posts))
+    val = [posts[i] for i in sorted(order[:n_val])]
+    train = [posts[i] for i in sorted(order[n_val:])]
+    return replace(ds, splits={"train": train, "val": val, "test": ds["test"]})
+
+
+def hatexplain(args: argparse.Namespace) -> dict[str, Any]:
+    """λ grid × supervised fraction on HateXplain (train = 80% of the official val posts; see
+    :func:`hatexplain_splits`), Pareto front on (macro-F1, token F1)."""
+    ds = hatexplain_splits(args.data)
+    res = sweep(ds, args)
+    res["data"] = {"path": args.data, "train": "seeded 80% of the official val split (no train split shipped)",
+                   "val": "the other 20% of the official val split", "test": "official test split",
+                   "sizes": {k: len(v) for k, v in ds.splits.items()},
+                   "gold": "union of the annotators' masks (only hatespeech/offensive posts have masks)"}
+    return res
 
 
 def movies(args: argparse.Namespace) -> dict[str, Any]:
@@ -211,16 +253,42 @@ def movies(args: argparse.Namespace) -> dict[str, Any]:
     ds = truncated(load_dataset(args.data), args.max_length)
     if args.train_limit:
         ds = ds.subsample("train", args.train_limit, 0)
+    res = sweep(ds, args)
+    res.update(data=args.data, max_length=args.max_length, train_limit=args.train_limit)
+    return res
+
+
+def sweep(ds: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Train every (λ, fraction) of the grid for every seed on ``ds``; points with intervals and the front."""
     train_kw = {"encoder": args.encoder, "out": None, "epochs": args.epochs, "lr": 1e-3, "batch_size": 16,
                 "patience": 2, "vectors": args.vectors, "hidden": args.hidden}
     grid = [(0.0, 0.0)] + [(w, f) for w in args.lambdas if w > 0 for f in args.fractions if f > 0]
+    done: dict[str, dict[str, Any]] = {}
+    log = None
+    if getattr(args, "log", None):  # one JSON line per run; a rerun skips the ids already there (resume)
+        from rationalize.data.jsonl import JsonlAppender, iter_jsonl
+
+        log = JsonlAppender(args.log, id_field="id")
+        finished = log.done_ids()
+        done = {r["id"]: r for _, r in iter_jsonl(args.log) if isinstance(r, dict) and r.get("id") in finished} if finished else {}
     runs = []
     for seed in args.seeds:
         for w, f in grid:
-            row = run_one(ds, seed=seed, weight=w, fraction=f, target=args.target, methods=args.methods,
-                          eval_splits=["test"], plaus_split="test", train_kw=train_kw)
-            runs.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
+            key = (f"{args.experiment}/{args.encoder}{args.hidden}/e{args.epochs}/{args.target}/lambda{w:g}/fraction{f:g}"
+                   f"/seed{seed}")
+            if key not in done:
+                row = run_one(ds, seed=seed, weight=w, fraction=f, target=args.target, methods=args.methods,
+                              eval_splits=["test"], plaus_split="test", train_kw=train_kw)
+                row = {"id": key, **row, "command": (
+                    f"rationalize train classifier --data DATA --encoder {args.encoder} --vectors {args.vectors} --hidden "
+                    f"{args.hidden} --epochs {args.epochs} --lr 1e-3 --batch-size 16 --patience 2 --seed {seed} --out OUT"
+                    + (f" --rationale-supervision {w:g} --supervised-fraction {f:g} --supervision-target {args.target}"
+                       if w > 0 else ""))}
+                if log is not None:
+                    log.append(row)
+                done[key] = row
+                print(json.dumps(row), file=sys.stderr, flush=True)
+            runs.append(done[key])
     points = []
     for w, f in grid:
         rs = [r for r in runs if r["lambda"] == w and r["fraction"] == f]
@@ -235,9 +303,124 @@ def movies(args: argparse.Namespace) -> dict[str, Any]:
     front_method = args.methods[0]
     for p, on in zip(points, pareto([(p["macro_f1"]["mean"], p[f"{front_method}_token_f1"]["mean"]) for p in points])):
         p["pareto"] = on
-    return {"experiment": "movies", "data": args.data, "max_length": args.max_length, "train_limit": args.train_limit,
+    return {"experiment": args.experiment,
             "train": {k: v for k, v in train_kw.items() if k != "out"}, "target": args.target,
             "pareto_axes": ["macro_f1", f"{front_method}_token_f1"], "points": points, "runs": runs}
+
+
+# -- select-then-predict generators -----------------------------------------------------------------
+def rationalizer_scores(dataset: Any, split: str, results: list[Any]) -> dict[str, float | None]:
+    """Accuracy, macro-F1, token F1 (hard rationale, instance macro) and AUPRC (soft scores) of ``results``."""
+    import rationalize
+
+    s = rationalize.evaluate(dataset, split, results, aopc_thresholds=None)
+    cls = s.get("classification_scores", {})
+    return {"accuracy": round(_pick(s, "classification_scores", "accuracy"), 4),
+            "macro_f1": round(float(cls.get("prf", {}).get("macro avg", {}).get("f1-score", float("nan"))), 4),
+            "token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4),
+            "auprc": round(_pick(s, "token_soft_metrics", "auprc"), 4)}
+
+
+def choose_lambda(runs: list[dict[str, Any]], max_drop: float = 0.01) -> float | None:
+    """The λ (fraction 1) with the largest mean **validation** token F1 among those whose validation macro-F1
+    is at most ``max_drop`` below the unsupervised run of the same seed (paired); None before any ran."""
+    base = {r["seed"]: r for r in runs if r["lambda"] == 0}
+    best = None
+    for lam in sorted({r["lambda"] for r in runs if r["lambda"] > 0 and r["fraction"] == 1.0}):
+        rs = [r for r in runs if r["lambda"] == lam and r["fraction"] == 1.0 and r["seed"] in base]
+        if not rs:
+            continue
+        drop = float(np.mean([base[r["seed"]]["val"]["macro_f1"] - r["val"]["macro_f1"] for r in rs]))
+        f1 = float(np.mean([r["val"]["token_f1"] for r in rs]))
+        if drop <= max_drop and (best is None or f1 > best[1]):
+            best = (lam, f1)
+    return None if best is None else best[0]
+
+
+def summarize_rationalizer(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Points (λ, fraction) with means and 95% intervals, paired gains over the unsupervised run, the λ chosen
+    on validation, whether the issue's target holds for it, and the Pareto front on (macro-F1, token F1)."""
+    base = {r["seed"]: r for r in runs if r["lambda"] == 0}
+    points = []
+    for lam, frac in sorted({(r["lambda"], r["fraction"]) for r in runs}):
+        rs = [r for r in runs if r["lambda"] == lam and r["fraction"] == frac]
+        p: dict[str, Any] = {"lambda": lam, "fraction": frac, "seeds": sorted(r["seed"] for r in rs),
+                             "seconds": mean_ci([r["seconds"] for r in rs])}
+        for split in ("val", "test"):
+            for k in ("accuracy", "macro_f1", "token_f1", "auprc"):
+                p[f"{split}_{k}"] = mean_ci([r[split][k] for r in rs])
+            if lam > 0:
+                paired = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
+                for k in ("macro_f1", "token_f1"):
+                    p[f"{split}_{k}_gain"] = mean_ci([r[split][k] - b[split][k] for r, b in paired])
+        points.append(p)
+    for p, on in zip(points, pareto([(p["test_macro_f1"]["mean"], p["test_token_f1"]["mean"]) for p in points])):
+        p["pareto"] = on
+    lam = choose_lambda(runs)
+    verdict: dict[str, Any] = {"lambda_chosen_on_val": lam}
+    if lam is not None:
+        full = next((p for p in points if p["lambda"] == lam and p["fraction"] == 1.0), None)
+        part = next((p for p in points if p["lambda"] == lam and p["fraction"] == 0.1), None)
+        if full and "test_token_f1_gain" in full:
+            g, d = full["test_token_f1_gain"]["mean"], full["test_macro_f1_gain"]["mean"]
+            verdict.update(full_token_f1_gain=g, full_macro_f1_change=d, dominates=bool(g >= 0.10 and d >= -0.01))
+            if part and "test_token_f1_gain" in part and g:
+                verdict["partial_recovers"] = round(part["test_token_f1_gain"]["mean"] / g, 3)
+                verdict["partial_macro_f1_change"] = part["test_macro_f1_gain"]["mean"]
+                verdict["target_met"] = bool(verdict["dominates"] and verdict["partial_recovers"] >= 0.5)
+    return {"points": points, "verdict": verdict, "pareto_axes": ["test_macro_f1", "test_token_f1"]}
+
+
+def rationalizer(args: argparse.Namespace) -> dict[str, Any]:
+    """λ × fraction runs of a supervised select-then-predict method on movies (resumable JSONL log)."""
+    from rationalize.data import load_dataset
+    from rationalize.data.jsonl import JsonlAppender, iter_jsonl
+    from rationalize.rationalizers.select_predict.training import train_rationalizer
+
+    ds = load_dataset(args.data)
+    if args.train_limit:
+        ds = ds.subsample("train", args.train_limit, 0)
+    kw = {"encoder": args.encoder, "embeddings": args.embeddings, "hidden": args.hidden, "max_length": args.max_length,
+          "sparsity": args.sparsity}
+    tag = (f"{args.method}/{args.encoder}{args.hidden}/L{args.max_length}/s{args.sparsity}/e{args.epochs}"
+           f"/n{args.train_limit or 'all'}" + ("" if args.rule == "own" else f"/{args.rule}"))
+    log_path = Path(args.log)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = JsonlAppender(log_path, id_field="id")
+    finished = log.done_ids()
+    done = {rec["id"]: rec for _, rec in iter_jsonl(log_path) if isinstance(rec, dict) and rec.get("id") in finished} if finished else {}
+    grid = [(0.0, 0.0)] + [(w, f) for w in args.lambdas if w > 0 for f in args.fractions if f > 0]
+    for seed in args.seeds:  # seed-major: a partial run still has complete pairs
+        for lam, frac in grid:
+            key = f"{tag}/lambda{lam:g}/fraction{frac:g}/seed{seed}"
+            if key in done:
+                continue
+            load = load_avg()
+            t = time.perf_counter()
+            m = train_rationalizer(ds, args.method, None, epochs=args.epochs, batch_size=32, lr=1e-3,
+                                   patience=args.patience, seed=seed, progress=False, rationale_supervision=lam,
+                                   supervised_fraction=frac if lam > 0 else 1.0, **kw)
+            rec = {"id": key, "method": args.method, "lambda": lam, "fraction": frac, "seed": seed,
+                   "seconds": round(time.perf_counter() - t, 1), "load_at_start": load,
+                   "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
+                   "command": ("rationalize train rationalizer --data " + args.data + f" --method {args.method} --encoder "
+                               f"{args.encoder} --embeddings {args.embeddings} --hidden {args.hidden} --max-length "
+                               f"{args.max_length} --sparsity {args.sparsity} --epochs {args.epochs} --patience "
+                               f"{args.patience} --seed {seed} --rationale-supervision {lam:g} --supervised-fraction "
+                               f"{frac if lam > 0 else 1.0:g} --out OUT"
+                               + (f" --train-limit {args.train_limit}" if args.train_limit else ""))}
+            for split in ("val", "test"):
+                rec[split] = rationalizer_scores(ds, split, m.predict_results(ds, split, rule=args.rule))
+            rec["eval_seconds"] = round(time.perf_counter() - t - rec["seconds"], 1)
+            log.append(rec)
+            done[key] = rec
+            print(json.dumps(rec), file=sys.stderr, flush=True)
+    runs = [r for k, r in done.items() if k.startswith(tag + "/")]
+    return {"experiment": "rationalizer", "data": args.data, "tag": tag, "log": str(log_path),
+            "settings": {**kw, "method": args.method, "epochs": args.epochs, "patience": args.patience, "lr": 1e-3,
+                         "batch_size": 32, "train_limit": args.train_limit,
+                         "selection": f"{args.rule} (A2R's own is top-k at the sparsity target; top-k: k = sparsity for every method)"},
+            **summarize_rationalizer(runs), "runs": runs}
 
 
 def main() -> None:
@@ -270,7 +453,35 @@ def main() -> None:
     m.add_argument("--max-length", type=int, default=400)
     m.add_argument("--train-limit", type=int, default=None)
     m.add_argument("--methods", nargs="+", default=["attention", "saliency"])
-    for p in (s, m):
+    h = sub.add_parser("hatexplain")
+    h.add_argument("--data", default="/work/shared/data/hatexplain")
+    h.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    h.add_argument("--lambdas", type=float, nargs="+", default=[0.3, 1.0, 3.0])
+    h.add_argument("--fractions", type=float, nargs="+", default=[0.1, 1.0])
+    h.add_argument("--target", default="attention")
+    h.add_argument("--encoder", default="cnn")
+    h.add_argument("--vectors", default="glove50")
+    h.add_argument("--hidden", type=int, default=64)
+    h.add_argument("--epochs", type=int, default=8)
+    h.add_argument("--methods", nargs="+", default=["attention", "saliency"])
+    h.add_argument("--log", default="benchmarks/results/supervision_hatexplain_runs.jsonl")
+    r = sub.add_parser("rationalizer")
+    r.add_argument("--data", default="/work/shared/data/movies")
+    r.add_argument("--method", default="a2r")
+    r.add_argument("--seeds", type=int, nargs="+", default=[0])
+    r.add_argument("--lambdas", type=float, nargs="+", default=[1.0, 10.0])
+    r.add_argument("--fractions", type=float, nargs="+", default=[1.0])
+    r.add_argument("--encoder", default="cnn")
+    r.add_argument("--embeddings", default="glove50")
+    r.add_argument("--hidden", type=int, default=64)
+    r.add_argument("--epochs", type=int, default=6)
+    r.add_argument("--patience", type=int, default=2)
+    r.add_argument("--max-length", type=int, default=1024)
+    r.add_argument("--sparsity", type=float, default=0.2)
+    r.add_argument("--train-limit", type=int, default=None)
+    r.add_argument("--rule", default="own", choices=["own", "top-k"], help="test-time selection (predict_results rule)")
+    r.add_argument("--log", default="benchmarks/results/supervision_rationalizer_movies.jsonl")
+    for p in (s, m, h, r):
         p.add_argument("--threads", type=int, default=1)
         p.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -278,7 +489,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     t = time.perf_counter()
-    res = shortcut(args) if args.experiment == "shortcut" else movies(args)
+    res = {"shortcut": shortcut, "movies": movies, "hatexplain": hatexplain, "rationalizer": rationalizer}[args.experiment](args)
     res["command"] = "python benchmarks/supervision.py " + " ".join(sys.argv[1:])
     res["total_seconds"] = round(time.perf_counter() - t, 1)
     res["machine"] = {"cpus": os.cpu_count(), "threads": args.threads, "load_at_end": load_avg()}

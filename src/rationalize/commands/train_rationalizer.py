@@ -2,7 +2,9 @@
 
 Methods: ``lei2016`` (REINFORCE), ``gumbel`` (straight-through Gumbel-sigmoid), ``hardkuma`` (HardKuma
 with Lagrangian relaxation), ``fresh`` (explainer-extracted rationales + fresh predictor); any of them
-with ``--noise-injection RATE`` (Storek et al., 2023). This module only reads the options and prints the
+with ``--noise-injection RATE`` (Storek et al., 2023) and with ``--rationale-supervision λ`` /
+``--supervised-fraction f`` (a rationale loss against the human masks of a seeded fraction of the
+training examples; see ``docs/supervision.md``). This module only reads the options and prints the
 outcome; training is :func:`rationalize.rationalizers.select_predict.training.train_rationalizer` (the
 shared loop: early stopping on the validation objective, checkpoints, resume from ``--out``). The saved
 folder reloads with :func:`rationalize.models.load_model` and predicts with ``rationalize predict --model OUT``.
@@ -36,7 +38,7 @@ def register(app: typer.Typer) -> None:
     @train_app.command("rationalizer")
     def rationalizer(
         data: str = typer.Option(..., "--data", help="Dataset path or spec (e.g. synthetic or a movies folder)."),
-        method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma, a2r or fresh."),
+        method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma, a2r, fresh or refer."),
         out: Path = typer.Option(..., "--out", help="Folder for checkpoints and the saved model."),
         encoder: str = typer.Option("bigru", "--encoder", help="bigru, cnn (word vectors), minilm, or a folder holding a Hugging Face encoder "
                                                   "(e.g. a fine-tuned classifier's hf/ folder, to warm-start from it)."),
@@ -76,11 +78,19 @@ def register(app: typer.Typer) -> None:
                                         "(glibc: fixed mmap threshold; about half the peak, slower steps)."),
         threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
+        rationale_supervision: float = typer.Option(0.0, "--rationale-supervision",
+                                                    help="Weight (lambda) of the rationale loss on the generator's "
+                                                    "selection against the human rationales (0: labels only; "
+                                                    "fresh: supervises its support model and tagger)."),
+        supervised_fraction: float = typer.Option(1.0, "--supervised-fraction",
+                                                  help="Fraction of training examples with rationales that get the "
+                                                  "rationale loss (drawn with --seed)."),
     ) -> None:
         """Train a select-then-predict rationalizer; resumes from OUT/checkpoint.pt after a kill."""
         import torch
 
         from rationalize.data import load_splits
+        from rationalize.models.supervision import check_weight_and_fraction
         from rationalize.rationalizers.select_predict import METHODS, NoiseInjection
         from rationalize.rationalizers.select_predict.training import train_rationalizer
 
@@ -89,6 +99,7 @@ def register(app: typer.Typer) -> None:
                                      param_hint="--method")
         if encoder not in ENCODER_NAMES and not (Path(encoder) / "config.json").is_file():
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
+        check_weight_and_fraction(rationale_supervision, supervised_fraction)
         if threads:
             torch.set_num_threads(threads)
         if low_memory:
@@ -101,7 +112,8 @@ def register(app: typer.Typer) -> None:
             encoder=encoder, embeddings=None if embeddings == "none" else embeddings, hidden=hidden, sparsity=sparsity,
             continuity=continuity, sparsity_weight=sparsity_weight, continuity_weight=continuity_weight,
             complement_weight=complement_weight, max_length=max_length, warmup_steps=warmup_steps,
-            predictor_warmup_steps=predictor_warmup_steps,
+            predictor_warmup_steps=predictor_warmup_steps, rationale_supervision=rationale_supervision,
+            supervised_fraction=supervised_fraction,
             noise_injection=NoiseInjection(noise_injection, noise_token_probability, noise_replacement) if noise_injection > 0 else None,
         )
         if input_mode is not None:

@@ -62,10 +62,7 @@ class RationaleSupervision:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not (self.weight >= 0 and np.isfinite(self.weight)):
-            raise OptionError("--rationale-supervision", f"must be a finite number >= 0, got {self.weight}")
-        if not 0.0 <= self.fraction <= 1.0:
-            raise OptionError("--supervised-fraction", f"must be in [0, 1], got {self.fraction}")
+        check_weight_and_fraction(self.weight, self.fraction)
         if self.target not in SUPERVISION_TARGETS:
             raise OptionError("--supervision-target", f"must be one of {', '.join(SUPERVISION_TARGETS)}, got {self.target!r}")
 
@@ -73,6 +70,15 @@ class RationaleSupervision:
     def active(self) -> bool:
         """Whether this changes training at all (λ > 0 and some examples supervised)."""
         return self.weight > 0 and self.fraction > 0
+
+
+def check_weight_and_fraction(weight: float, fraction: float) -> None:
+    """Raise :class:`~rationalize.errors.OptionError` (naming the command-line option) unless ``weight`` (λ)
+    is a finite number >= 0 and ``fraction`` is in [0, 1]; shared by classifiers and rationalizers."""
+    if not (weight >= 0 and np.isfinite(weight)):
+        raise OptionError("--rationale-supervision", f"must be a finite number >= 0, got {weight}")
+    if not 0.0 <= fraction <= 1.0:
+        raise OptionError("--supervised-fraction", f"must be in [0, 1], got {fraction}")
 
 
 def example_token_mask(dataset: Dataset, example: Example) -> np.ndarray:

@@ -4,6 +4,7 @@ plotly.js inlined, so the file opens offline and can be attached to a paper or a
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,20 +33,28 @@ def _inline_script(text: str) -> Markup:
     return Markup(text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT"))
 
 
-def build_report(state: ViewerState, n_examples: int = 10, seed: int = 0, title: str | None = None) -> str:
-    """The report's HTML text."""
+def build_report(state: ViewerState, n_examples: int = 10, seed: int = 0, title: str | None = None,
+                 tradeoffs: Sequence[str | Path] = ()) -> str:
+    """The report's HTML text; each of ``tradeoffs`` (a benchmark summary JSON, e.g.
+    ``benchmarks/results/supervision_*.json``) adds a performance-vs-plausibility plot with its Pareto front
+    (:mod:`rationalize.report.tradeoff`)."""
+    from rationalize.report.tradeoff import read_tradeoff, tradeoff_figure
     from rationalize.server.plots import plotly_js, summary_figures
     from rationalize.server.render import example_context, score_rows
     from rationalize.server.templating import environment, static_text
 
     env = environment()
     samples = [example_context(state, i) for i in sample_examples(state, n_examples, seed)]
+    figures = summary_figures(state)
+    for i, path in enumerate(tradeoffs):
+        points, axes = read_tradeoff(path)
+        figures[f"tradeoff{i}"] = tradeoff_figure(points, axes, f"Performance vs plausibility: {Path(path).name}")
     return env.get_template("report.html").render(
         state=state,
         title=title or f"rationalize report: {state.dataset.name} / {state.split}",
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         score_rows=score_rows([r.scores for r in state.runs]),
-        figures=summary_figures(state),
+        figures=figures,
         samples=samples,
         seed=seed,
         css=Markup(static_text("app.css").replace("</style", "<\\/style")),
@@ -54,9 +63,12 @@ def build_report(state: ViewerState, n_examples: int = 10, seed: int = 0, title:
     )
 
 
-def write_report(state: ViewerState, out: str | Path, n_examples: int = 10, seed: int = 0) -> Path:
-    """Write the self-contained HTML report (``n_examples`` sampled examples) to ``out``; returns the path."""
+def write_report(state: ViewerState, out: str | Path, n_examples: int = 10, seed: int = 0,
+                 tradeoffs: Sequence[str | Path] = ()) -> Path:
+    """Write the self-contained HTML report (``n_examples`` sampled examples; ``tradeoffs`` as in
+    :func:`build_report`) to ``out``; returns the path."""
     out = Path(out)
+    html = build_report(state, n_examples, seed, tradeoffs=tradeoffs)  # a bad trade-off file fails before writing
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(build_report(state, n_examples, seed), encoding="utf-8")
+    out.write_text(html, encoding="utf-8")
     return out

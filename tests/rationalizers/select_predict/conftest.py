@@ -18,6 +18,7 @@ METHOD_KW = {
     "hardkuma": dict(complement_weight=1.0, lagrange_lr=0.5, sparsity=0.1),
     "a2r": dict(),
     "fresh": dict(extractor="input-x-gradient", rationale_type="threshold", trained_extractor=True),
+    "refer": dict(),
 }
 
 

@@ -6,6 +6,7 @@
 ``hardkuma``   :class:`HardKumaRationalizer` — HardKuma + Lagrangian relaxation (Bastings et al., 2019)
 ``a2r``        :class:`A2R` — attention generator, soft + hard (top-k) predictors, JS (Yu et al., 2021)
 ``fresh``      :class:`Fresh` — explainer-extracted rationales, fresh predictor (Jain et al., 2020)
+``refer``      :class:`Refer` — top-k made differentiable by I-MLE, end to end (Madani & Minervini, 2023)
 =============  =====================================================================================
 
 Noise injection (Storek, Subbiah & McKeown, 2023) is an option of every method:
@@ -25,10 +26,11 @@ from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
 from rationalize.rationalizers.select_predict.hardkuma import HardKuma, HardKumaRationalizer
 from rationalize.rationalizers.select_predict.lei2016 import Lei2016
 from rationalize.rationalizers.select_predict.noise import NoiseInjection
+from rationalize.rationalizers.select_predict.refer import Refer
 
 #: the methods by their ``method`` name (a :class:`~rationalize.rationalizers.base.Registry`)
 METHODS: Registry[type[SelectPredictRationalizer]] = Registry("select-predict", "rationalizer")
-for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, A2R, Fresh):
+for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, A2R, Fresh, Refer):
     METHODS.register(_cls.method, _cls)
 del _cls
 
@@ -39,4 +41,4 @@ def make_rationalizer(method: str, **params: Any) -> SelectPredictRationalizer:
 
 
 __all__ = ["A2R", "METHODS", "SELECTION_RULES", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",
-           "SelectPredictRationalizer", "make_rationalizer"]
+           "Refer", "SelectPredictRationalizer", "make_rationalizer"]

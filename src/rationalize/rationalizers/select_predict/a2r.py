@@ -9,6 +9,10 @@ Interlocking Dynamics of Cooperative Rationalization"), in the form the noise-in
 * The **hard rationale** is the top-k of ``α``: ``k_tokens(ρ, words)`` words of every document (ρ the
   sparsity target), at training and at test, detached from the generator. A **hard predictor** (a
   separate encoder, as in BERT-A2R) reads only those words and makes the prediction.
+* With rationale supervision (``rationale_supervision=λ``), the supervised examples add ``λ · KL(mask /
+  |mask| || α)`` (:meth:`A2R.rationale_loss`): the attention is a distribution, so it is pulled towards
+  the normalised human mask rather than each word towards 0/1 (a deviation from the per-word binary
+  cross-entropy the other methods use).
 * Loss: ``CE_soft + CE_hard + λ · JS(p_soft, p_hard)``, split as the reference does: the generator and
   soft predictor minimise ``CE_soft + λ · JS(p_soft, sg(p_hard))``, the hard predictor
   ``CE_hard + λ · JS(sg(p_soft), p_hard)`` (``sg`` = stop gradient; ``λ`` = ``js_weight``, the
@@ -32,6 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from rationalize.models.supervision import attention_alignment_loss
 from rationalize.rationalizers.select_predict.framework import (
     Batch,
     Item,
@@ -61,6 +66,9 @@ class A2R(SelectPredictRationalizer):
             raise ValueError(f"js_weight must be >= 0, got {js_weight}")
         if kw.get("complement_weight", 0.0) or kw.get("predictor_warmup_steps", 0):
             raise ValueError("a2r has no complement control or predictor warm-up")
+        if kw.get("comprehensiveness_weight", 0.0) or kw.get("singularity_weight", 0.0):
+            raise ValueError("a2r's generator never receives the hard predictor's gradient; the ECHR regularizers "
+                             "(comprehensiveness, singularity) do not apply")
         super().__init__(*args, js_weight=js_weight, **kw)
         self.js_weight = js_weight
 
@@ -89,10 +97,9 @@ class A2R(SelectPredictRationalizer):
         pooled = (sel.probs.unsqueeze(-1) * sel.extra["states"]).sum(1)
         return self.soft_head(pooled)
 
-    def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
+    def step(self, batch: Batch) -> tuple[dict[str, torch.Tensor | float], Selection]:
         """``CE_soft + CE_hard + λ · JS`` with the reference's stop-gradients (module docstring); noise, if
         configured, replaces part of the hard path's selected words."""
-        self.steps_ += 1
         y = batch["labels"]
         sel = self.select(batch)
         soft = self.soft_logits(sel)
@@ -111,7 +118,15 @@ class A2R(SelectPredictRationalizer):
             "accuracy": (hard.argmax(1) == y).float().mean(), "soft_accuracy": (soft.argmax(1) == y).float().mean()}
         if self.noise_injection is not None:
             terms["replaced"] = replaced
-        return terms
+        return terms, sel
+
+    def rationale_loss(self, batch: Batch, sel: Selection) -> torch.Tensor:
+        """The attention's rationale loss: ``KL(mask / |mask| || α)`` over the document words, mean over the
+        supervised examples. ``α`` is a softmax over the document (it sums to 1, so a per-word binary
+        cross-entropy against a 0/1 mask cannot be met); pulling it towards the normalised human mask moves
+        the top-k hard rationale onto the mask, the attention supervision of the classifiers
+        (:func:`rationalize.models.supervision.attention_alignment_loss`)."""
+        return attention_alignment_loss(sel.probs, batch["rationale"], batch["selectable"], batch["supervised"])
 
     def validation_metrics(self, items: Sequence[Item], batch_size: int = 32) -> dict[str, float]:
         """The framework's validation metrics with ``objective`` = the hard predictor's cross-entropy (the

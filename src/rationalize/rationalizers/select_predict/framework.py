@@ -12,7 +12,12 @@ transition rate). Subclasses only say how ``z`` is drawn and how the generator i
 :class:`~.lei2016.Lei2016` (REINFORCE), :class:`~.gumbel.GumbelRationalizer` (straight-through
 Gumbel-sigmoid), :class:`~.hardkuma.HardKumaRationalizer` (HardKuma with Lagrangian relaxation) and
 :class:`~.fresh.Fresh` (a fixed extractor, then a fresh predictor). Noise injection (Storek et al., 2023)
-is an option of all of them (:mod:`.noise`).
+is an option of all of them (:mod:`.noise`), and so is **rationale supervision**: with
+``rationale_supervision=λ > 0`` a seeded ``supervised_fraction`` of the training examples carries its human
+token mask, and :meth:`SelectPredictRationalizer.rationale_loss` (binary cross-entropy of the generator's
+selection probabilities against that mask; A2R: the attention's KL to it) joins the loss with weight λ,
+in one place, :meth:`SelectPredictRationalizer.training_step`, for every method (ERASER's supervised
+Lei et al. baseline, DeYoung et al. 2020; the "rationale loss" of the supervised rationalizers).
 
 A trained model implements the :class:`~rationalize.models.base.TextClassifier` protocol (so the
 faithfulness engine can score it) and writes ERASER results with :meth:`predict_results`.
@@ -45,6 +50,7 @@ from rationalize.engine.training import (
 )
 from rationalize.models.base import ClassifierInput, read_config, save_config
 from rationalize.models.embeddings import Vocab, embedding_matrix
+from rationalize.models.supervision import check_rationales, check_weight_and_fraction, supervised_examples
 from rationalize.rationalizers.discretize import k_tokens, sentence_scores, top_k
 from rationalize.rationalizers.select_predict.backbones import (
     Backbone,
@@ -73,6 +79,8 @@ class Item:
     words: list[str]
     label: int = -1
     docs: list[tuple[str, int, int, int]] = field(default_factory=list)  # (docid, start, end, full length)
+    #: the human rationale over ``words`` (1.0 = rationale word) when this item is rationale-supervised
+    rationale: np.ndarray | None = None
 
 
 @dataclass
@@ -95,6 +103,20 @@ def rate_and_transitions(z: torch.Tensor, selectable: torch.Tensor) -> tuple[tor
     pair = sel[:, 1:] * sel[:, :-1]
     trans = ((zs[:, 1:] - zs[:, :-1]).abs() * pair).sum(1) / n
     return rate, trans
+
+
+def rationale_batch(items: Sequence[Item], shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(rationale, supervised)`` of a batch: ``(B, W)`` human masks at the document-word positions (after
+    the query words) and ``(B,)`` which items carry one with at least one rationale word."""
+    rationale = torch.zeros(shape)
+    supervised = torch.zeros(shape[0], dtype=torch.bool)
+    for i, it in enumerate(items):
+        if it.rationale is not None and it.rationale.any():
+            q = len(it.query)
+            n = min(len(it.rationale), shape[1] - q)
+            rationale[i, q : q + n] = torch.from_numpy(np.asarray(it.rationale[:n], dtype=np.float32))
+            supervised[i] = True
+    return rationale, supervised
 
 
 def human_transition_rate(dataset: Dataset, split: str) -> float:
@@ -125,6 +147,15 @@ class SelectPredictRationalizer(nn.Module):
     noise_injection: ``None``/0, a rate, or a :class:`NoiseInjection` (training only; no gradient reaches the
         generator through replaced words, see :meth:`cut_noisy_gradient`).
     max_length: document words kept per example (longer documents are cut; the rest is never selected).
+    comprehensiveness_weight: weight of the comprehensiveness regularizer of Chalkidis et al. (NAACL 2021,
+        "Paragraph-level rationale extraction through regularization", ECHR): the *same* predictor reads the
+        complement of the selection (document words not selected; the query stays) and each example pays
+        ``max(0, CE(rationale) - CE(complement))``: the complement must not predict the label better than
+        the rationale. 0 (default): off. See :meth:`echr_terms`.
+    singularity_weight: weight of their singularity regularizer: the predictor also reads a uniformly random
+        selection of as many document words as the rationale, and each example pays
+        ``max(0, CE(rationale) - CE(random))``: the rationale must beat a random selection of its size.
+        0 (default): off.
     complement_weight: weight of the complement control of Yu, Chang, Zhang & Jaakkola (EMNLP 2019):
         a third network learns to predict the label from the *unselected* words, and the generator is
         penalised by ``max(0, log C - CE_complement)`` when that works better than chance. It stops
@@ -134,6 +165,11 @@ class SelectPredictRationalizer(nn.Module):
         linearly to their full value over as many steps again, so that the predictor learns from dense selections before the generator is pushed to be
         sparse (without it the generator tends to collapse to a random sparse selection before the
         predictor can tell it which words matter).
+    rationale_supervision: weight λ of the rationale loss (:meth:`rationale_loss`) on the supervised
+        examples; 0 (default) leaves training exactly as without it. Needs human rationales on the
+        training split (:class:`~rationalize.models.supervision.NoRationalesError` otherwise).
+    supervised_fraction: fraction of the training examples with human rationales that are supervised,
+        drawn with ``seed`` (:func:`~rationalize.models.supervision.supervised_examples`, the classifiers' rule).
     predictor_warmup_steps: for this many first training steps the predictor alone is trained, on the
         whole document (every word visible, no noise), and the generator is left untouched. Afterwards
         the predictor already knows which words carry the label, so the generator's first gradients
@@ -149,9 +185,13 @@ class SelectPredictRationalizer(nn.Module):
                  continuity_weight: float = 1.0, input_mode: str = "mask",
                  noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
                  dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
-                 warmup_steps: int = 50, predictor_warmup_steps: int = 0, seed: int = 0,
-                 **method_params: Any):
+                 comprehensiveness_weight: float = 0.0, singularity_weight: float = 0.0,
+                 warmup_steps: int = 50, predictor_warmup_steps: int = 0, rationale_supervision: float = 0.0,
+                 supervised_fraction: float = 1.0, seed: int = 0, **method_params: Any):
         super().__init__()
+        check_weight_and_fraction(rationale_supervision, supervised_fraction)
+        self.rationale_supervision = float(rationale_supervision)
+        self.supervised_fraction = float(supervised_fraction)
         if input_mode not in ("mask", "delete"):
             raise ValueError(f"input_mode must be 'mask' or 'delete', got {input_mode!r}")
         for name, v in (("sparsity", sparsity), ("continuity", continuity)):
@@ -176,6 +216,11 @@ class SelectPredictRationalizer(nn.Module):
             raise ValueError(f"predictor_warmup_steps must be >= 0, got {predictor_warmup_steps}")
         self.predictor_warmup_steps = predictor_warmup_steps
         self.complement_weight = complement_weight
+        for name, v in (("comprehensiveness_weight", comprehensiveness_weight), ("singularity_weight", singularity_weight)):
+            if not v >= 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        self.comprehensiveness_weight = comprehensiveness_weight
+        self.singularity_weight = singularity_weight
         self.seed = seed
         self.method_params = method_params
         self._built = False
@@ -189,7 +234,10 @@ class SelectPredictRationalizer(nn.Module):
                 "continuity_weight": self.continuity_weight, "input_mode": self.input_mode,
                 "noise_injection": noise, "max_length": self.max_length, "dropout": self.dropout,
                 "freeze_embeddings": self.freeze_embeddings, "warmup_steps": self.warmup_steps,
-                "predictor_warmup_steps": self.predictor_warmup_steps, "complement_weight": self.complement_weight, "seed": self.seed, **self.method_params}
+                "predictor_warmup_steps": self.predictor_warmup_steps, "complement_weight": self.complement_weight,
+                "comprehensiveness_weight": self.comprehensiveness_weight, "singularity_weight": self.singularity_weight,
+                "rationale_supervision": self.rationale_supervision, "supervised_fraction": self.supervised_fraction,
+                "seed": self.seed, **self.method_params}
 
     def _make_backbone(self, vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> Backbone:
         if self.encoder in ("bigru", "cnn"):
@@ -256,6 +304,8 @@ class SelectPredictRationalizer(nn.Module):
         if self.noise_injection is not None:
             batch["doc_units"] = self.predictor.document_units(batch)
             batch["tf"] = unit_term_frequency(batch["ids"], batch["doc_units"])
+        if any(it.rationale is not None for it in items):
+            batch["rationale"], batch["supervised"] = rationale_batch(items, batch["selectable"].shape)
         return batch
 
     # ------------------------------------------------------------------ forward pieces
@@ -334,12 +384,70 @@ class SelectPredictRationalizer(nn.Module):
             adv = self.complement_head(self.complement.pooled(batch, zc, None, self.input_mode))
         return comp_ce.mean(), F.relu(chance - F.cross_entropy(adv, y, reduction="none"))
 
+    #: whether the rationale loss trains this method's selection (False for FRESH, whose extractor is fixed
+    #: while its predictor trains; FRESH supervises its support model and tagger instead)
+    supervises_selection: ClassVar[bool] = True
+
+    def complement_selection(self, batch: Batch, z: torch.Tensor) -> torch.Tensor:
+        """``1 - z`` on the document words; query words stay visible (1), padding stays 0."""
+        return torch.where(batch["selectable"], 1 - z, z)
+
+    def random_selection(self, batch: Batch, z: torch.Tensor) -> torch.Tensor:
+        """A uniformly random 0/1 selection of as many document words per example as ``z`` selects
+        (``z > 0``); query words 1, padding 0. Uses torch's global generator (seeded by the training loop)."""
+        sel = batch["selectable"]
+        counts = ((z > 0) & sel).sum(1)
+        keys = torch.rand(z.shape).masked_fill(~sel, 2.0)  # document words first, in random order
+        ranks = keys.argsort(1).argsort(1)
+        pick = (ranks < counts.unsqueeze(1)) & sel
+        return torch.where(sel, pick.float(), (batch["word_mask"] & ~sel).float())
+
+    def echr_terms(self, batch: Batch, z: torch.Tensor, ce: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-example ECHR penalties (Chalkidis et al., 2021) that are switched on: ``comprehensiveness``
+        ``max(0, ce - CE(complement))`` and ``singularity`` ``max(0, ce - CE(random selection of the same
+        size))``, ``ce`` being the rationale's cross-entropy; the same predictor reads all three. Deviation:
+        our selections are words, not the paper's paragraphs."""
+        out: dict[str, torch.Tensor] = {}
+        y = batch["labels"]
+        if self.comprehensiveness_weight > 0:
+            ce_c = F.cross_entropy(self.predict_logits(batch, self.complement_selection(batch, z)), y, reduction="none")
+            out["comprehensiveness"] = F.relu(ce - ce_c)
+        if self.singularity_weight > 0:
+            ce_r = F.cross_entropy(self.predict_logits(batch, self.random_selection(batch, z.detach())), y,
+                                   reduction="none")
+            out["singularity"] = F.relu(ce - ce_r)
+        return out
+
     def training_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
-        """One training step: select, inject noise (if configured), predict, and return the loss and logged terms
-        of :meth:`objective` (plus the complement term, if any); predictor-only during ``predictor_warmup_steps``."""
+        """One training step: :meth:`step` (the method's loss and logged terms; predictor-only during
+        ``predictor_warmup_steps``) plus, on a batch with rationale-supervised items, ``λ ·``
+        :meth:`rationale_loss` (logged as ``rationale_loss``)."""
         self.steps_ += 1
         if int(self.steps_) <= self.predictor_warmup_steps:
             return self._predictor_warmup_step(batch)
+        terms, sel = self.step(batch)
+        if "rationale" in batch and self.supervises_selection and self.rationale_supervision > 0:
+            rl = self.rationale_loss(batch, sel)
+            terms["loss"] = terms["loss"] + self.rationale_supervision * rl
+            terms["rationale_loss"] = rl.detach()
+        return terms
+
+    def rationale_loss(self, batch: Batch, sel: Selection) -> torch.Tensor:
+        """The supervised rationale loss of a batch: binary cross-entropy of the selection probabilities
+        (``sel.probs``: Bernoulli / Gumbel ``σ(logit)``, HardKuma ``P(h ≠ 0)``) against the human mask over the
+        document words, mean per supervised example, then over the batch's supervised examples. It needs
+        ``sel.probs`` to carry the generator's gradient (every method but FRESH)."""
+        rows, selectable = batch["supervised"], batch["selectable"]
+        if not bool(rows.any()):
+            return sel.probs.sum() * 0.0
+        probs = sel.probs[rows].clamp(1e-6, 1 - 1e-6)
+        sel_rows = selectable[rows].float()
+        bce = F.binary_cross_entropy(probs, batch["rationale"][rows], reduction="none") * sel_rows
+        return (bce.sum(1) / sel_rows.sum(1).clamp(min=1)).mean()
+
+    def step(self, batch: Batch) -> tuple[dict[str, torch.Tensor | float], Selection]:
+        """The method's own training step: select, inject noise (if configured), predict; the loss and logged
+        terms of :meth:`objective` (plus the complement term, if any), and the selection."""
         sel = self.select(batch)
         noisy, replaced, replaced_words = self.inject_noise(batch, sel.z)
         logits = self.predict_logits(batch, self.cut_noisy_gradient(sel.z, replaced_words), noisy)
@@ -352,17 +460,22 @@ class SelectPredictRationalizer(nn.Module):
             ce_for_objective = ce + self.ramp() * self.complement_weight * penalty
         else:
             ce_for_objective = ce
+        echr = self.echr_terms(batch, sel.z, ce)
+        for name, weight in (("comprehensiveness", self.comprehensiveness_weight), ("singularity", self.singularity_weight)):
+            if name in echr:
+                ce_for_objective = ce_for_objective + self.ramp() * weight * echr[name]
         terms = self.objective(batch, sel, ce_for_objective, rate, trans)
         if comp_loss is not None:
             terms["loss"] = terms["loss"] + comp_loss
             terms["complement_ce"] = comp_loss.detach()
+        terms.update({k: v.mean().detach() for k, v in echr.items()})
         hard_rate, _ = rate_and_transitions((sel.z > 0).float(), batch["selectable"])
         terms.update({"ce": ce.mean().detach(), "selection_rate": hard_rate.mean().detach(),
                       "transitions": trans.mean().detach(),
                       "accuracy": (logits.argmax(1) == batch["labels"]).float().mean()})
         if self.noise_injection is not None:
             terms["replaced"] = replaced
-        return terms
+        return terms, sel
 
     def _predictor_warmup_step(self, batch: Batch) -> dict[str, torch.Tensor | float]:
         """One step of ``predictor_warmup_steps``: the predictor reads every word; only it is trained."""
@@ -423,8 +536,10 @@ class SelectPredictRationalizer(nn.Module):
         """Build the networks from ``dataset`` and train them with the shared loop (early stopping on the
         validation ``objective``)."""
         cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
+        if self.rationale_supervision > 0 and self.supervised_fraction > 0:
+            check_rationales(dataset, train_split)  # before any network is built
         self._prepare(dataset, train_split)
-        train_items = [it for it in self.items(dataset, train_split) if it.label >= 0]
+        train_items = self.training_items(dataset, train_split)
         val_items = [it for it in self.items(dataset, val_split) if it.label >= 0] if val_split in dataset.splits else train_items
         if self.noise_injection is not None:
             docs = []
@@ -433,6 +548,22 @@ class SelectPredictRationalizer(nn.Module):
             self.noise_injection.fit(docs, self.predictor.vocab_size, exclude=self.predictor.special_ids)
         self.history_ = self._fit_loop(train_items, val_items, cfg, out_dir)
         return self
+
+    def training_items(self, dataset: Dataset, split: str) -> list[Item]:
+        """The labelled items of ``split``; with rationale supervision, a seeded ``supervised_fraction`` of
+        them (:func:`~rationalize.models.supervision.supervised_examples` over the labelled examples) carry
+        their human mask over the kept document words (the union of annotator groups)."""
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        pairs = [(ex, self._item(ex, dataset, index)) for ex in dataset[split]]
+        pairs = [(ex, it) for ex, it in pairs if it.label >= 0]
+        if self.rationale_supervision > 0 and self.supervised_fraction > 0:
+            chosen = supervised_examples([ex for ex, _ in pairs], self.supervised_fraction, self.seed)
+            for i in chosen:
+                ex, it = pairs[i]
+                parts = [np.asarray(ex.gold_token_mask(dataset.doc(docid)), dtype=np.float32)[: end - start]
+                         for docid, start, end, _ in it.docs]
+                it.rationale = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        return [it for _, it in pairs]
 
     def _fit_loop(self, train_items: list[Item], val_items: list[Item], cfg: TrainConfig,
                   out_dir: str | Path | None) -> TrainHistory:

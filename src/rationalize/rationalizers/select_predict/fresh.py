@@ -24,6 +24,12 @@ prediction time the *tagger* marks the rationale, without the support model. A t
 support model's rationales have in common across documents, so it also marks evidence that the support
 model happened to ignore in one document (e.g. the second of two sentiment phrases once the first one
 has decided the prediction); it is also cheaper at prediction time than running an explainer.
+
+Rationale supervision (``rationale_supervision=λ``, ``supervised_fraction``) acts where FRESH learns where to
+look: the support classifier is trained with :class:`~rationalize.models.supervision.RationaleSupervision`
+(its attention aligned with the human masks, same λ, fraction and seed), and the trained extractor, when on,
+learns the human mask instead of the support model's rationale on the supervised examples. The extracted
+rationale itself is fixed while the fresh predictor trains, so there is no selection loss on it.
 """
 
 from __future__ import annotations
@@ -79,12 +85,15 @@ class Fresh(SelectPredictRationalizer):
     whole as long as the rationale itself fits."""
 
     method = "fresh"
+    supervises_selection = False
 
     def __init__(self, *args, extractor: str = "attention", extractor_kw: dict[str, Any] | None = None,
                  rationale_type: str = "topk", support_epochs: int | None = None, input_mode: str = "delete",
                  support_model: str | None = None, trained_extractor: bool = False, tagger_epochs: int = 5, **kw):
         if rationale_type not in ("topk", "contiguous", "threshold"):
             raise ValueError(f"rationale_type must be 'topk', 'contiguous' or 'threshold', got {rationale_type!r}")
+        if kw.get("comprehensiveness_weight") or kw.get("singularity_weight"):
+            raise ValueError("FRESH's extractor is fixed while its predictor trains; the ECHR regularizers do not apply")
         if kw.get("predictor_warmup_steps"):
             raise ValueError("FRESH trains its predictor on rationales only; predictor_warmup_steps must be 0")
         super().__init__(*args, input_mode=input_mode, extractor=extractor, extractor_kw=dict(extractor_kw or {}),
@@ -204,6 +213,9 @@ class Fresh(SelectPredictRationalizer):
             thr = self._threshold_for(scores) if self.rationale_type == "threshold" else None
             for it, sc in zip(split, scores):
                 targets[self._key(it)] = self._discretize(sc, thr)
+        for it in train_items:  # rationale supervision: the human mask is the tagger's target
+            if it.rationale is not None and it.rationale.any():
+                targets[self._key(it)] = it.rationale > 0.5
 
         def evaluate(tagger: nn.Module) -> dict[str, float]:  # fit() calls it in eval mode, without gradients
             losses = [float(tagger.training_step(self._tagger_batch(chunk, targets))["loss"])
@@ -247,8 +259,17 @@ class Fresh(SelectPredictRationalizer):
         """Train the support classifier, extract rationales, then train the fresh predictor on them."""
         from rationalize.models.training import train_classifier
 
+        from rationalize.errors import OptionError
+        from rationalize.models.supervision import RationaleSupervision, check_rationales
+
         cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
         out = Path(out_dir) if out_dir is not None else None
+        supervision = RationaleSupervision(self.rationale_supervision, self.supervised_fraction, "attention", self.seed)
+        if supervision.active:
+            check_rationales(dataset, train_split)
+            if self.support_model is not None:
+                raise OptionError("--rationale-supervision", "fresh supervises the support model it trains; with "
+                                  "--support-model, train that classifier with --rationale-supervision instead")
         if self.support_model is not None:
             support = load_model(self.support_model)
             missing = sorted(set(dataset.labels) - set(getattr(support, "labels", dataset.labels)))
@@ -259,7 +280,7 @@ class Fresh(SelectPredictRationalizer):
                 dataset, self.encoder, out / "support" if out else None, epochs=self.support_epochs or cfg.epochs,
                 lr=None if self.encoder not in ("bigru", "cnn") else cfg.lr, batch_size=cfg.batch_size, seed=self.seed,
                 patience=cfg.patience, train_split=train_split, val_split=val_split, progress=cfg.progress,
-                max_steps_per_epoch=cfg.max_steps_per_epoch,
+                max_steps_per_epoch=cfg.max_steps_per_epoch, supervision=supervision if supervision.active else None,
                 **({"vectors": self.embeddings, "hidden": self.hidden} if self.encoder in ("bigru", "cnn") else {"model": self.encoder}))
         self._set_support(support)
         super().fit(dataset, train_split, val_split, cfg, out / "predictor" if out else None)
