@@ -8,6 +8,12 @@ soft scores and accuracy, with a 95 % paired bootstrap interval that resamples s
 
     nice -n 10 python benchmarks/select_predict_ni.py --part movies --methods a2r --seeds 0 1 2
     nice -n 10 python benchmarks/select_predict_ni.py --part synthetic --methods a2r --seeds 0 1 2
+    nice -n 10 python benchmarks/select_predict_ni.py --part fever --methods a2r gumbel --noise 0 0.2 --seeds 0
+
+``--part fever`` selects whole sentences (:mod:`rationalize.rationalizers.select_predict.sentences`) on ERASER
+FEVER, which is shipped here without its train split: models train on a seeded 90 % of val, stop early on
+the other 10 % and are tested on test; ρ defaults to the training part's gold sentence fraction and
+sentence F1 / sentence AUPRC join the tables.
 
 Records (one JSON line per run, written as soon as the run ends; a rerun skips them: resume) go to
 ``--log``; the summary (tables and intervals) is printed as JSON and written to ``--summary``, and as

@@ -15,12 +15,13 @@ and after every optimizer step the multiplier moves **multiplicatively** and sta
 ``λ_0 ← clip(λ_0 · exp(η · c_0), λ_min, λ_max)`` with ``η = lagrange_lr`` (0.05), ``λ_min = 1e-12``,
 ``λ_max = 5``.
 
-Two deviations from the reference, both defaults, both because the reference collapses on ERASER movies
-(``docs/select_predict.md``: reproduced on a 400-review subset in 30 s). There the generator starts at
-``E[L0] ≈ 0.87`` (zero biases), the multiplier winds up from ``λ_0 = 1e-5`` for ~7 epochs while the
-predictor drags the selection towards 1, reaches its bound, and then drives ``E[L0]`` from 0.99 past the
-target to ~0 within an epoch; Adam moves at full speed whatever the size of ``λ``, and a word sampled
-exactly 0 sends no gradient back from the predictor, so nothing brings the selection back.
+Deviations from the reference (all defaults), because the reference collapses on ERASER movies
+(``docs/select_predict.md``; ``benchmarks/hardkuma_dynamics.py`` reproduces it on 400 reviews in a
+minute). There the generator starts at ``E[L0] ≈ 0.89`` (zero biases), the multiplier winds up from
+``λ_0 = 1e-5`` for ~7 epochs while the predictor drags the selection towards 1, reaches its bound, and
+then drives ``E[L0]`` from 0.99 past the target to ~0 within an epoch; Adam moves at full speed whatever
+the size of ``λ``, and a word sampled exactly 0 sends no gradient back from the predictor, so nothing
+brings the selection back.
 
 * ``init_rate="target"``: the generator head's bias starts at ``(a, b)`` with ``E[L0]/T = target``
   (:func:`initial_ab`), so the constraint holds from the first step and nothing winds up; ``lambda_init``
@@ -30,6 +31,7 @@ exactly 0 sends no gradient back from the predictor, so nothing brings the selec
   generator the predictor has no use for yet to the empty selection.
 
 ``init_rate=None, hinge=False, lambda_init=1e-5`` is the reference.
+
 The continuity constraint (expected transitions per word
 ``mean_t [P0_t (1-P0_{t+1}) + (1-P0_t) P0_{t+1}]`` at most the continuity allowance, same update) is
 **off by default when a selection target is given** (``sparsity=``): a 30 % target needs about 0.4

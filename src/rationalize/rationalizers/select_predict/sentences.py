@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from rationalize.data.schema import Dataset, Example
+from rationalize.engine.training import eval_mode, iterate_minibatches
 from rationalize.rationalizers.discretize import k_tokens, top_k
 from rationalize.rationalizers.select_predict.a2r import A2R
 from rationalize.rationalizers.select_predict.framework import Batch, Item, Selection
@@ -182,8 +183,6 @@ class SentenceUnits:
     def validation_metrics(self, items: Sequence[Item], batch_size: int = 32) -> dict[str, Any]:
         """The method's validation metrics plus ``sentence_rate``; a penalty method's ``objective`` counts
         sentences (CE + |sentence rate − target|); A2R's stays its hard cross-entropy."""
-        from rationalize.engine.training import eval_mode, iterate_minibatches
-
         out = super().validation_metrics(items, batch_size)  # type: ignore[misc]
         rates = []
         with eval_mode(self), torch.no_grad():  # type: ignore[arg-type]
