@@ -8,6 +8,12 @@ soft scores and accuracy, with a 95 % paired bootstrap interval that resamples s
 
     nice -n 10 python benchmarks/select_predict_ni.py --part movies --methods a2r --seeds 0 1 2
     nice -n 10 python benchmarks/select_predict_ni.py --part synthetic --methods a2r --seeds 0 1 2
+    nice -n 10 python benchmarks/select_predict_ni.py --part fever --methods a2r gumbel --noise 0 0.2 --seeds 0
+
+``--part fever`` selects whole sentences (:mod:`rationalize.rationalizers.select_predict.sentences`) on ERASER
+FEVER, which is shipped here without its train split: models train on a seeded 90 % of val, stop early on
+the other 10 % and are tested on test; ρ defaults to the training part's gold sentence fraction and
+sentence F1 / sentence AUPRC join the tables.
 
 Records (one JSON line per run, written as soon as the run ends; a rerun skips them: resume) go to
 ``--log``; the summary (tables and intervals) is printed as JSON and written to ``--summary``, and as
@@ -18,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +44,32 @@ from rationalize.rationalizers.discretize import top_k
 from rationalize.rationalizers.select_predict.training import train_rationalizer
 
 RULES = ("own", "top-k")
+#: per-epoch terms kept in each record's ``history`` (train_* and val_* of these names)
+HISTORY_KEYS = ("epoch", "l0", "lambda_sparsity", "selection_rate", "accuracy", "ce", "objective")
 
 
-def scores(ds, split: str, results: list[Result]) -> dict:
-    """ERASER scores of ``results`` plus the per-review arrays the bootstrap resamples."""
+def sentence_prf(ds, split: str, results: list[Result]) -> list[float]:
+    """Per example, F1 of the selected sentences (every word selected) against the human evidence
+    sentences (the union of its evidence groups); 0 when nothing correct is selected."""
+    out = []
+    for ex, r in zip(ds[split], results):
+        gold, pred = set(), set()
+        for ev in ex.evidences:
+            gold.update((ev.docid, i) for i in range(ev.start_sentence, ev.end_sentence))
+        for rat in r.rationales:
+            doc = ds.doc(rat.docid)
+            hard = np.zeros(len(doc), dtype=bool)
+            for b, e in rat.hard:
+                hard[b:e] = True
+            pred.update((rat.docid, i) for i, (b, e) in enumerate(doc.sentences) if e > b and hard[b:e].all())
+        tp = len(gold & pred)
+        out.append(0.0 if tp == 0 else 2 * tp / (len(gold) + len(pred)))
+    return out
+
+
+def scores(ds, split: str, results: list[Result], sentences: bool = False) -> dict:
+    """ERASER scores of ``results`` plus the per-review arrays the bootstrap resamples; with
+    ``sentences``, also sentence F1 (:func:`sentence_prf`, instance macro) and sentence AUPRC."""
     s = evaluate(ds, split, results, detect="any_line")
     zero = {"p": 0.0, "r": 0.0, "f1": 0.0}
     tok = s.get("token_prf", {"instance_macro": zero})["instance_macro"]
@@ -59,24 +89,41 @@ def scores(ds, split: str, results: list[Result]) -> dict:
         per_shortcut = {"shortcut_selected": shortcut}
     else:
         per_shortcut = {}
-    return {"token_f1": tok["f1"], "token_p": tok["p"], "token_r": tok["r"],
+    if sentences:
+        sf1 = sentence_prf(ds, split, results)
+        per_sentence = {"sentence_f1": sf1}
+        sentence = {"sentence_f1": float(np.mean(sf1)),
+                    "sentence_auprc": s.get("sentence_soft_metrics", {}).get("auprc")}
+    else:
+        sentence, per_sentence = {}, {}
+    return {**sentence, "token_f1": tok["f1"], "token_p": tok["p"], "token_r": tok["r"],
             "shortcut_selected": float(np.nanmean(shortcut)) if per_shortcut else None,
             "token_auprc": s.get("token_soft_metrics", {}).get("auprc"),
             "accuracy": cls.get("accuracy"), "macro_f1": cls.get("prf", {}).get("macro avg", {}).get("f1-score"),
             "selection_rate": float(np.mean(rate)),
             "per_review": {"token_f1": [per[i]["token_f1"] for i in ids],
                            "token_auprc": [per[i]["token_auprc"] for i in ids],
-                           "correct": [float(per[i]["correct"]) for i in ids], **per_shortcut}}
+                           "correct": [float(per[i]["correct"]) for i in ids], **per_shortcut,
+                           **per_sentence}}
 
 
-def baseline_results(ds, split: str, kind: str, k: float, seed: int) -> list[Result]:
-    """Random words (``top_k`` of uniform scores, the same k) or every word, as ERASER results."""
+def baseline_results(ds, split: str, kind: str, k: float, seed: int, sentences: bool = False) -> list[Result]:
+    """Random words (``top_k`` of uniform scores, the same k) or every word, as ERASER results; with
+    ``sentences``, random whole sentences (``k_tokens(k, sentences)`` per document) or every sentence."""
     rng = np.random.default_rng(seed)
     out = []
     for ex in ds[split]:
         rats = []
         for doc in ds.docs_of(ex):
             n = len(doc)
+            if sentences and kind == "random":
+                sent = rng.random(len(doc.sentences))
+                keep = top_k(sent, k, fraction=True)
+                hard = np.zeros(n, dtype=bool)
+                for i, (b, e) in enumerate(doc.sentences):
+                    hard[b:e] = keep[i]
+                rats.append(DocRationale(doc.docid, mask_to_spans(hard), None, sent.tolist()))
+                continue
             if kind == "random":
                 soft = rng.random(n)
                 hard = top_k(soft, k, fraction=True)
@@ -107,7 +154,8 @@ def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noise
     """Mean ± std per arm and rule, the baseline rows, and the paired NI − no-NI intervals."""
     table = []
     for b in baselines:
-        table.append({"row": b["id"], **{m: b[m] for m in ("token_f1", "token_auprc", "selection_rate")}})
+        table.append({"row": b["id"], **{m: b.get(m) for m in ("token_f1", "token_auprc", "selection_rate",
+                                                                 "sentence_f1", "sentence_auprc")}})
     diffs = []
     for method in methods:
         for noise in noises:
@@ -117,7 +165,8 @@ def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noise
             for rule in RULES:
                 row = {"row": f"{method} noise {noise} ({rule})", "seeds": [r["seed"] for r in arm],
                        "train_seconds": statistics.mean(r["train_seconds"] for r in arm)}
-                for m in ("token_f1", "token_auprc", "accuracy", "macro_f1", "selection_rate", "shortcut_selected"):
+                for m in ("token_f1", "token_auprc", "accuracy", "macro_f1", "selection_rate", "shortcut_selected",
+                          "sentence_f1", "sentence_auprc"):
                     vals = [r[rule][m] for r in arm if r[rule].get(m) is not None]
                     row[m] = {"mean": statistics.mean(vals), "std": statistics.pstdev(vals)} if vals else None
                 table.append(row)
@@ -132,6 +181,8 @@ def summarize(runs: list[dict], baselines: list[dict], methods: list[str], noise
             keys = [("token_f1_top_k", "token_f1"), ("token_auprc", "token_auprc"), ("accuracy_top_k", "correct")]
             if "shortcut_selected" in base[seeds[0]]["top-k"]["per_review"]:
                 keys.append(("shortcut_selected_top_k", "shortcut_selected"))
+            if "sentence_f1" in base[seeds[0]]["top-k"]["per_review"]:
+                keys.insert(0, ("sentence_f1_top_k", "sentence_f1"))
             for name, key in keys:
                 a = np.array([base[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
                 b = np.array([by[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
@@ -153,10 +204,13 @@ def _fmt(v, digits: int = 3) -> str:
 
 def markdown(summary: dict) -> str:
     """The summary as two Markdown tables (arms at equal k with the baselines; NI − no-NI with 95 % CIs)."""
-    lines = ["| row | token F1 | AUPRC | accuracy | selection rate | shortcut selected | train s |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    sent = any(r.get("sentence_f1") is not None for r in summary["table"])
+    lines = ["| row | " + ("sentence F1 | sentence AUPRC | " if sent else "") +
+             "token F1 | AUPRC | accuracy | selection rate | shortcut selected | train s |",
+             "| --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if sent else "")]
     for r in summary["table"]:
-        lines.append(f"| {r['row']} | {_fmt(r.get('token_f1'))} | {_fmt(r.get('token_auprc'))} | "
+        cells = f"{_fmt(r.get('sentence_f1'))} | {_fmt(r.get('sentence_auprc'))} | " if sent else ""
+        lines.append(f"| {r['row']} | {cells}{_fmt(r.get('token_f1'))} | {_fmt(r.get('token_auprc'))} | "
                      f"{_fmt(r.get('accuracy'))} | {_fmt(r.get('selection_rate'))} | {_fmt(r.get('shortcut_selected'))} | "
                      f"{_fmt(r.get('train_seconds'), 0)} |")
     lines += ["", "| method | noise | seeds | metric | NI − no-NI | 95 % CI | excludes 0 |", "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -168,14 +222,55 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fever_splits(ds, seed: int = 0, dev_fraction: float = 0.1):
+    """ERASER FEVER as shipped here has only val and test (``/work/shared/data/fever/SOURCE.md``): train on
+    a seeded ``1 - dev_fraction`` of val, early-stop on the rest, test on test (never used for choices)."""
+    val = ds["val"]
+    order = np.random.default_rng(seed).permutation(len(val))
+    n_dev = round(dev_fraction * len(val))
+    dev = sorted(order[:n_dev].tolist())
+    train = sorted(order[n_dev:].tolist())
+    return replace(ds, splits={"train": [val[i] for i in train], "val": [val[i] for i in dev], "test": ds["test"]})
+
+
+def gold_sentence_fraction(ds, split: str) -> float:
+    """Mean over examples of (human evidence sentences) / (sentences of its documents)."""
+    fr = []
+    for ex in ds[split]:
+        n = sum(len(d.sentences) for d in ds.docs_of(ex))
+        gold = {(ev.docid, i) for ev in ex.evidences for i in range(ev.start_sentence, ev.end_sentence)}
+        if n:
+            fr.append(len(gold) / n)
+    return float(np.mean(fr))
+
+
+def train_sentence_rationalizer(ds, method: str, out, *, epochs: int, batch_size: int, lr: float, patience: int,
+                                seed: int, progress: bool, max_steps_per_epoch, **params):
+    """Sentence-level ``a2r`` / ``gumbel`` (:mod:`rationalize.rationalizers.select_predict.sentences`), fitted with
+    the same loop and settings as :func:`train_rationalizer` (not saved: the classes are not in the registry)."""
+    from rationalize.engine.training import TrainConfig
+    from rationalize.rationalizers.select_predict.sentences import SentenceA2R, SentenceGumbel
+
+    cls = {"a2r": SentenceA2R, "gumbel": SentenceGumbel}[method]
+    model = cls(seed=seed, **params)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience, monitor="objective",
+                      mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch)
+    start = time.perf_counter()
+    model.fit(ds, "train", "val", cfg, out_dir=None)
+    model.train_seconds_ = time.perf_counter() - start
+    return model
+
+
 def main() -> None:
     """Parse options, run (or resume) every arm, print and write the summary."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", choices=["movies", "synthetic"], required=True)
+    ap.add_argument("--part", choices=["movies", "synthetic", "fever"], required=True)
     ap.add_argument("--methods", nargs="+", default=["a2r"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--noise", nargs="+", type=float, default=[0.0, 0.1, 0.2])
-    ap.add_argument("--sparsity", type=float, default=0.2, help="ρ: training target and the k of top-k")
+    ap.add_argument("--sparsity", type=float, default=None,
+                    help="ρ: training target and the k of top-k (default 0.2; fever: the train part's gold "
+                         "sentence fraction, a fraction of sentences)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--patience", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -189,11 +284,22 @@ def main() -> None:
                     help="extra constructor parameter of the method (JSON value)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--movies", default="/work/shared/data/movies")
+    ap.add_argument("--fever", default="/work/shared/data/fever")
+    ap.add_argument("--train-limit", type=int, default=None, help="fever: train on this many claims of the train part")
+    ap.add_argument("--test-limit", type=int, default=None, help="fever: smoke runs only (tables use the whole test split)")
     ap.add_argument("--shortcut-rate", type=float, default=0.6, help="synthetic: share of documents with a shortcut word")
     ap.add_argument("--log", default=None)
     ap.add_argument("--summary", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.part == "fever":
+        ds = fever_splits(load_dataset(args.fever), seed=0).subsample("train", args.train_limit, 0)
+        ds = ds.subsample("test", args.test_limit, 0)
+        if args.sparsity is None:
+            args.sparsity = round(gold_sentence_fraction(ds, "train"), 3)
+    elif args.sparsity is None:
+        args.sparsity = 0.2
+    sentences = args.part == "fever"
     extra = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
     tag = f"{args.part}/{args.encoder}{args.hidden}/L{args.max_length}/s{args.sparsity}/e{args.epochs}" + "".join(
         f"/{k}={v}" for k, v in sorted(extra.items()))
@@ -203,12 +309,17 @@ def main() -> None:
     finished = log.done_ids()
     done = {rec["id"]: rec for _, rec in iter_jsonl(log_path) if isinstance(rec, dict) and rec.get("id") in finished} if finished else {}
 
-    if args.part == "movies":
+    if args.part == "fever":
+        kw = {"encoder": args.encoder, "embeddings": args.embeddings, "hidden": args.hidden,
+              "max_length": args.max_length, "continuity": 1.0, "warmup_steps": 0}
+        tag += f"/train{len(ds['train'])}"
+    elif args.part == "movies":
         ds = load_dataset(args.movies)
-        kw = dict(encoder=args.encoder, embeddings=args.embeddings, hidden=args.hidden, max_length=args.max_length)
+        kw = {"encoder": args.encoder, "embeddings": args.embeddings, "hidden": args.hidden, "max_length": args.max_length}
     else:
         ds = make_synthetic(seed=0, train=600, val=100, test=200, shortcut_rate=args.shortcut_rate)
-        kw = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, max_length=args.max_length)
+        kw = {"encoder": "cnn", "embeddings": None, "hidden": 32, "freeze_embeddings": False,
+              "max_length": args.max_length}
 
     def record(key: str, fn) -> dict:
         if key not in done:
@@ -223,7 +334,8 @@ def main() -> None:
     for kind in ("random", "all"):
         key = f"{args.part}/baseline/{kind}/k{args.sparsity}"
         baselines.append(record(key, lambda kind=kind: {"kind": kind, **{m: v for m, v in scores(
-            ds, "test", baseline_results(ds, "test", kind, args.sparsity, seed=0)).items() if m != "per_review"}}))
+            ds, "test", baseline_results(ds, "test", kind, args.sparsity, seed=0, sentences=sentences), sentences).items()
+            if m != "per_review"}}))
     runs = []
     for seed in args.seeds:  # seed-major: a partial run still has complete pairs
         for method in args.methods:
@@ -231,22 +343,31 @@ def main() -> None:
                 key = f"{tag}/{method}/noise{noise}/seed{seed}"
 
                 def fn(method=method, noise=noise, seed=seed, key=key) -> dict:
+                    load_start = list(os.getloadavg())
                     lr = args.lr if args.lr is not None else (1e-3 if args.part == "movies" else 5e-3)
-                    m = train_rationalizer(ds, method, Path("runs/select_predict_ni") / key.replace("/", "_"),
-                                           epochs=args.epochs, batch_size=args.batch_size if args.part == "movies" else 16,
-                                           lr=lr, patience=args.patience, seed=seed, progress=False,
-                                           max_steps_per_epoch=args.max_steps_per_epoch, noise_injection=noise,
-                                           sparsity=args.sparsity, **kw, **extra)
+                    train = train_sentence_rationalizer if sentences else train_rationalizer
+                    m = train(ds, method, Path("runs/select_predict_ni") / key.replace("/", "_"),
+                              epochs=args.epochs, batch_size=args.batch_size if args.part != "synthetic" else 16,
+                              lr=lr, patience=args.patience, seed=seed, progress=False,
+                              max_steps_per_epoch=args.max_steps_per_epoch, noise_injection=noise,
+                              sparsity=args.sparsity, **kw, **extra)
                     rec = {"method": method, "noise": noise, "seed": seed, "train_seconds": m.train_seconds_,
+                           "load_start": load_start, "load_end": list(os.getloadavg()),
                            "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
-                           "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"}}
+                           "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"},
+                           "history": [{k: round(v, 4) for k, v in e.items() if isinstance(v, (int, float))
+                                        and k.split("_", 1)[-1] in HISTORY_KEYS} for e in m.history_.epochs]}
+                    # the validation split under the method's own rule (what early stopping saw; no test tuning)
+                    rec["val"] = {k: v for k, v in scores(ds, "val", m.predict_results(ds, "val"), sentences).items()
+                                  if k != "per_review"}
                     for rule in RULES:
                         start = time.perf_counter()
-                        rec[rule] = scores(ds, "test", m.predict_results(ds, "test", rule=rule))
+                        rec[rule] = scores(ds, "test", m.predict_results(ds, "test", rule=rule), sentences)
                         rec[rule]["eval_seconds"] = time.perf_counter() - start
                     return rec
                 runs.append(record(key, fn))
-    out = {"part": args.part, "tag": tag, "command": " ".join(sys.argv),
+    out = {"part": args.part, "tag": tag, "command": " ".join(sys.argv), "sparsity": args.sparsity,
+           "splits": {k: len(v) for k, v in ds.splits.items()},
            **summarize(runs, baselines, args.methods, args.noise)}
     text = json.dumps(out, indent=1)
     print(text)
