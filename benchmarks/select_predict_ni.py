@@ -15,6 +15,10 @@ FEVER, which is shipped here without its train split: models train on a seeded 9
 the other 10 % and are tested on test; ρ defaults to the training part's gold sentence fraction and
 sentence F1 / sentence AUPRC join the tables.
 
+The arms are trials of :func:`rationalize.engine.sweep.run_sweep`: ``--executor tune`` runs them as Ray Tune
+trials (``--threads`` CPUs each, ``--max-concurrent`` at once, a local Ray or ``--address``), with the records
+a local run gives.
+
 Records (one JSON line per run, written as soon as the run ends; a rerun skips them: resume) go to
 ``--log``; the summary (tables and intervals) is printed as JSON and written to ``--summary``, and as
 Markdown tables next to it (``.md``).
@@ -35,9 +39,9 @@ import numpy as np
 import torch
 
 from rationalize.data import load_dataset, make_synthetic
-from rationalize.data.jsonl import JsonlAppender, iter_jsonl
 from rationalize.data.results import DocRationale, Result
 from rationalize.data.schema import mask_to_spans
+from rationalize.engine.sweep import SWEEP_EXECUTORS, Trial, run_sweep
 from rationalize.metrics import evaluate
 from rationalize.metrics.evaluate import per_example_metrics
 from rationalize.rationalizers.discretize import top_k
@@ -261,6 +265,39 @@ def train_sentence_rationalizer(ds, method: str, out, *, epochs: int, batch_size
     return model
 
 
+def baseline_arm(kind: str, sparsity: float, sentences: bool, ds) -> dict:
+    """One baseline row at the same k: random units or every unit, scored on test."""
+    return {"kind": kind, **{m: v for m, v in scores(
+        ds, "test", baseline_results(ds, "test", kind, sparsity, seed=0, sentences=sentences), sentences).items()
+        if m != "per_review"}}
+
+
+def train_arm(method: str, noise: float, seed: int, key: str, settings: dict, ds) -> dict:
+    """One trial of the sweep: train ``method`` with ``noise`` and ``seed``, score it on val (its own rule) and
+    on test under both rules. Module-level and driven by a JSON config, so Ray Tune can run it as a trial."""
+    s = settings
+    load_start = list(os.getloadavg())
+    train = train_sentence_rationalizer if s["sentences"] else train_rationalizer
+    m = train(ds, method, Path(s["runs"]) / key.replace("/", "_"), epochs=s["epochs"], batch_size=s["batch_size"],
+              lr=s["lr"], patience=s["patience"], seed=seed, progress=False,
+              max_steps_per_epoch=s["max_steps_per_epoch"], noise_injection=noise, sparsity=s["sparsity"],
+              **s["params"])
+    rec = {"method": method, "noise": noise, "seed": seed, "train_seconds": m.train_seconds_,
+           "load_start": load_start, "load_end": list(os.getloadavg()),
+           "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
+           "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"},
+           "history": [{k: round(v, 4) for k, v in e.items() if isinstance(v, (int, float))
+                        and k.split("_", 1)[-1] in HISTORY_KEYS} for e in m.history_.epochs]}
+    # the validation split under the method's own rule (what early stopping saw; no test tuning)
+    rec["val"] = {k: v for k, v in scores(ds, "val", m.predict_results(ds, "val"), s["sentences"]).items()
+                  if k != "per_review"}
+    for rule in RULES:
+        start = time.perf_counter()
+        rec[rule] = scores(ds, "test", m.predict_results(ds, "test", rule=rule), s["sentences"])
+        rec[rule]["eval_seconds"] = time.perf_counter() - start
+    return rec
+
+
 def main() -> None:
     """Parse options, run (or resume) every arm, print and write the summary."""
     ap = argparse.ArgumentParser()
@@ -288,6 +325,10 @@ def main() -> None:
     ap.add_argument("--train-limit", type=int, default=None, help="fever: train on this many claims of the train part")
     ap.add_argument("--test-limit", type=int, default=None, help="fever: smoke runs only (tables use the whole test split)")
     ap.add_argument("--shortcut-rate", type=float, default=0.6, help="synthetic: share of documents with a shortcut word")
+    ap.add_argument("--executor", choices=SWEEP_EXECUTORS, default="local",
+                    help="local (one arm after the other) or tune (the arms as Ray Tune trials)")
+    ap.add_argument("--address", default=None, help="tune: a running Ray cluster (default: a local Ray)")
+    ap.add_argument("--max-concurrent", type=int, default=None, help="tune: trials at once (default: as CPUs allow)")
     ap.add_argument("--log", default=None)
     ap.add_argument("--summary", default=None)
     args = ap.parse_args()
@@ -305,9 +346,6 @@ def main() -> None:
         f"/{k}={v}" for k, v in sorted(extra.items()))
     log_path = Path(args.log or f"benchmarks/results/select_predict_ni_{args.part}.jsonl")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = JsonlAppender(log_path, id_field="id")
-    finished = log.done_ids()
-    done = {rec["id"]: rec for _, rec in iter_jsonl(log_path) if isinstance(rec, dict) and rec.get("id") in finished} if finished else {}
 
     if args.part == "fever":
         kw = {"encoder": args.encoder, "embeddings": args.embeddings, "hidden": args.hidden,
@@ -321,51 +359,25 @@ def main() -> None:
         kw = {"encoder": "cnn", "embeddings": None, "hidden": 32, "freeze_embeddings": False,
               "max_length": args.max_length}
 
-    def record(key: str, fn) -> dict:
-        if key not in done:
-            start = time.perf_counter()
-            rec = {"id": key, **fn(), "seconds": time.perf_counter() - start}
-            log.append(rec)
-            done[key] = rec
-            print(json.dumps({k: v for k, v in rec.items() if k not in ("own", "top-k")}), file=sys.stderr, flush=True)
-        return done[key]
+    def show(rec: dict) -> None:
+        print(json.dumps({k: v for k, v in rec.items() if k not in ("own", "top-k", "history")}), file=sys.stderr,
+              flush=True)
 
-    baselines = []
-    for kind in ("random", "all"):
-        key = f"{args.part}/baseline/{kind}/k{args.sparsity}"
-        baselines.append(record(key, lambda kind=kind: {"kind": kind, **{m: v for m, v in scores(
-            ds, "test", baseline_results(ds, "test", kind, args.sparsity, seed=0, sentences=sentences), sentences).items()
-            if m != "per_review"}}))
-    runs = []
-    for seed in args.seeds:  # seed-major: a partial run still has complete pairs
-        for method in args.methods:
-            for noise in args.noise:
-                key = f"{tag}/{method}/noise{noise}/seed{seed}"
-
-                def fn(method=method, noise=noise, seed=seed, key=key) -> dict:
-                    load_start = list(os.getloadavg())
-                    lr = args.lr if args.lr is not None else (1e-3 if args.part == "movies" else 5e-3)
-                    train = train_sentence_rationalizer if sentences else train_rationalizer
-                    m = train(ds, method, Path("runs/select_predict_ni") / key.replace("/", "_"),
-                              epochs=args.epochs, batch_size=args.batch_size if args.part != "synthetic" else 16,
-                              lr=lr, patience=args.patience, seed=seed, progress=False,
-                              max_steps_per_epoch=args.max_steps_per_epoch, noise_injection=noise,
-                              sparsity=args.sparsity, **kw, **extra)
-                    rec = {"method": method, "noise": noise, "seed": seed, "train_seconds": m.train_seconds_,
-                           "load_start": load_start, "load_end": list(os.getloadavg()),
-                           "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
-                           "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"},
-                           "history": [{k: round(v, 4) for k, v in e.items() if isinstance(v, (int, float))
-                                        and k.split("_", 1)[-1] in HISTORY_KEYS} for e in m.history_.epochs]}
-                    # the validation split under the method's own rule (what early stopping saw; no test tuning)
-                    rec["val"] = {k: v for k, v in scores(ds, "val", m.predict_results(ds, "val"), sentences).items()
-                                  if k != "per_review"}
-                    for rule in RULES:
-                        start = time.perf_counter()
-                        rec[rule] = scores(ds, "test", m.predict_results(ds, "test", rule=rule), sentences)
-                        rec[rule]["eval_seconds"] = time.perf_counter() - start
-                    return rec
-                runs.append(record(key, fn))
+    baselines = run_sweep([Trial(f"{args.part}/baseline/{kind}/k{args.sparsity}",
+                                 {"kind": kind, "sparsity": args.sparsity, "sentences": sentences})
+                           for kind in ("random", "all")], baseline_arm, log_path, shared={"ds": ds}, on_record=show)
+    settings = {"sentences": sentences, "epochs": args.epochs, "patience": args.patience,
+                "batch_size": args.batch_size if args.part != "synthetic" else 16,
+                "lr": args.lr if args.lr is not None else (1e-3 if args.part == "movies" else 5e-3),
+                "max_steps_per_epoch": args.max_steps_per_epoch, "sparsity": args.sparsity,
+                "runs": str(Path("runs/select_predict_ni").resolve()), "params": {**kw, **extra}}
+    arms = [Trial(key, {"method": method, "noise": noise, "seed": seed, "key": key, "settings": settings})
+            for seed in args.seeds  # seed-major: a partial run still has complete pairs
+            for method in args.methods for noise in args.noise
+            for key in [f"{tag}/{method}/noise{noise}/seed{seed}"]]
+    runs = run_sweep(arms, train_arm, log_path, executor=args.executor, address=args.address,
+                     cpus_per_trial=args.threads, max_concurrent=args.max_concurrent, shared={"ds": ds}, on_record=show,
+                     storage="runs/tune")
     out = {"part": args.part, "tag": tag, "command": " ".join(sys.argv), "sparsity": args.sparsity,
            "splits": {k: len(v) for k, v in ds.splits.items()},
            **summarize(runs, baselines, args.methods, args.noise)}

@@ -81,7 +81,7 @@ def run_sweep(trials: Sequence[Trial], fn: Callable[..., dict], log_path: str | 
 
     ``fn(**trial.config, **shared)`` returns the record of one trial; ``on_record`` is called with each new
     record as it is written (a benchmark prints a line). ``storage`` is Tune's experiment folder (default:
-    ``tune/`` beside the log). A trial that fails raises ``RuntimeError`` naming it, after the records of the
+    Tune's own, ``~/ray_results``). A trial that fails raises ``RuntimeError`` naming it, after the records of the
     trials that finished are written.
     """
     if executor not in SWEEP_EXECUTORS:
@@ -120,7 +120,7 @@ def run_sweep(trials: Sequence[Trial], fn: Callable[..., dict], log_path: str | 
         elif pending:
             _run_tune(pending, fn, shared, write, address=address, cpus_per_trial=cpus_per_trial,
                       max_concurrent=max_concurrent,
-                      storage=Path(storage) if storage is not None else log_path.parent / "tune",
+                      storage=Path(storage) if storage is not None else None,
                       name=log_path.stem)
     finally:
         log.close()
@@ -128,7 +128,7 @@ def run_sweep(trials: Sequence[Trial], fn: Callable[..., dict], log_path: str | 
 
 
 def _run_tune(pending: list[Trial], fn: Callable[..., dict], shared: dict, write: Callable[[dict], None], *,
-              address: str | None, cpus_per_trial: int, max_concurrent: int | None, storage: Path,
+              address: str | None, cpus_per_trial: int, max_concurrent: int | None, storage: Path | None,
               name: str) -> None:
     try:
         from ray import tune
@@ -150,7 +150,8 @@ def _run_tune(pending: list[Trial], fn: Callable[..., dict], shared: dict, write
         space = {"trial": tune.grid_search([{"id": t.id, "config": dict(t.config)} for t in pending])}
         tuner = tune.Tuner(trainable, param_space=space,
                            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent),
-                           run_config=tune.RunConfig(storage_path=str(storage.resolve()), name=name, verbose=0,
+                           run_config=tune.RunConfig(storage_path=str(storage.resolve()) if storage else None,
+                                                     name=name, verbose=0,
                                                      callbacks=[_Writer()]))
         grid = tuner.fit()
         failed = [(r.config["trial"]["id"], r.error) for r in grid if r.error is not None]
