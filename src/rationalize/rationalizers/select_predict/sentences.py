@@ -116,6 +116,7 @@ class SentenceUnits:
         return SentenceItem(**fields, sentence_of=sentence_of)
 
     def collate(self, items: Sequence[Item]) -> Batch:
+        """The method's batch plus each word's sentence index (``sent``) and each sentence's first word."""
         batch = super().collate(items)  # type: ignore[misc]
         batch["sent"], batch["sent_first"] = sentence_index(batch, batch["items"])
         return batch
@@ -178,6 +179,8 @@ class SentenceUnits:
 
     def objective(self, batch: Batch, sel: Selection, ce: torch.Tensor, rate: torch.Tensor,
                   trans: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The method's objective with the selection rate counted in sentences and no continuity term (a
+        sentence-level selection is contiguous within each sentence by construction)."""
         return super().objective(batch, sel, ce, self.sentence_rate(batch, sel.z), torch.zeros_like(trans))  # type: ignore[misc]
 
     def validation_metrics(self, items: Sequence[Item], batch_size: int = 32) -> dict[str, Any]:
