@@ -61,7 +61,8 @@ def test_unknown_split_is_one_line_before_any_work(cli, data, command):
 
 def test_demo_refuses_an_unknown_method_before_building_anything(cli, tmp_path):
     run = cli("demo", "--method", "foo", "--out", "runs/demo")
-    assert run.error_line == "error: --method 'foo' is not a rationalizer; choose lei2016, gumbel, hardkuma, a2r, fresh, refer"
+    assert run.error_line == ("error: --method 'foo' is not a rationalizer; choose lei2016, gumbel, hardkuma, a2r, fresh, "
+                              "refer, sentence-a2r, sentence-gumbel")
     assert not (tmp_path / "runs").exists()
 
 

@@ -1,7 +1,9 @@
 """``rationalize train rationalizer``: train a select-then-predict rationalizer and save it.
 
 Methods: ``lei2016`` (REINFORCE), ``gumbel`` (straight-through Gumbel-sigmoid), ``hardkuma`` (HardKuma
-with Lagrangian relaxation), ``fresh`` (explainer-extracted rationales + fresh predictor); any of them
+with Lagrangian relaxation), ``a2r``, ``fresh`` (explainer-extracted rationales + fresh predictor),
+``refer``, and the sentence-level ``sentence-a2r`` / ``sentence-gumbel`` (whole sentences kept or dropped,
+``--sparsity`` a fraction of sentences; the dataset's documents need sentence bounds); any of them
 with ``--noise-injection RATE`` (Storek et al., 2023) and with ``--rationale-supervision λ`` /
 ``--supervised-fraction f`` (a rationale loss against the human masks of a seeded fraction of the
 training examples; see ``docs/supervision.md``). This module only reads the options and prints the
@@ -38,7 +40,8 @@ def register(app: typer.Typer) -> None:
     @train_app.command("rationalizer")
     def rationalizer(
         data: str = typer.Option(..., "--data", help="Dataset path or spec (e.g. synthetic or a movies folder)."),
-        method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma, a2r, fresh or refer."),
+        method: str = typer.Option(..., "--method", help="lei2016, gumbel, hardkuma, a2r, fresh, refer, "
+                                    "sentence-a2r or sentence-gumbel (whole sentences)."),
         out: Path = typer.Option(..., "--out", help="Folder for checkpoints and the saved model."),
         encoder: str = typer.Option("bigru", "--encoder", help="bigru, cnn (word vectors), minilm, or a folder holding a Hugging Face encoder "
                                                   "(e.g. a fine-tuned classifier's hf/ folder, to warm-start from it)."),
@@ -47,7 +50,8 @@ def register(app: typer.Typer) -> None:
                                                      help="tfidf (low tf-idf words replaced more often) or uniform."),
         noise_replacement: str = typer.Option("tfidf", "--noise-replacement",
                                               help="Replacement word distribution: tfidf, unigram or uniform."),
-        sparsity: float = typer.Option(None, "--sparsity", help="Target fraction of words (default: human rationales' fraction on train)."),
+        sparsity: float = typer.Option(None, "--sparsity", help="Target fraction of words, of sentences for "
+                                      "sentence-* (default: human rationales' fraction on train)."),
         continuity: float = typer.Option(None, "--continuity", help="Allowed transitions per word (default: human rationales' rate)."),
         sparsity_weight: float = typer.Option(1.0, "--sparsity-weight"),
         continuity_weight: float = typer.Option(1.0, "--continuity-weight"),
@@ -97,6 +101,8 @@ def register(app: typer.Typer) -> None:
         if method not in METHODS:
             raise typer.BadParameter(f"unknown method {method!r}; choose from {', '.join(METHODS.available())}",
                                      param_hint="--method")
+        if continuity is not None and METHODS.get(method).unit == "sentence":
+            raise typer.BadParameter(f"{method} selects whole sentences and has no continuity term", param_hint="--continuity")
         if encoder not in ENCODER_NAMES and not (Path(encoder) / "config.json").is_file():
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
         check_weight_and_fraction(rationale_supervision, supervised_fraction)
@@ -128,6 +134,7 @@ def register(app: typer.Typer) -> None:
                                    seed=seed, progress=progress, max_steps_per_epoch=max_steps, **params)
         h = model.history_
         best = h.epochs[h.best_epoch - 1] if h.best_epoch else {}
+        rate = "sentence_rate" if model.unit == "sentence" else "selection_rate"  # in the target's unit
         typer.echo(f"saved {out} ({method}, best epoch {h.best_epoch}, val accuracy {best.get('val_accuracy', float('nan')):.4f}, "
-                   f"val selection rate {best.get('val_selection_rate', float('nan')):.4f} (target {model.sparsity_:.4f}), "
+                   f"val {rate.replace('_', ' ')} {best.get('val_' + rate, float('nan')):.4f} (target {model.sparsity_:.4f}), "
                    f"{model.train_seconds_:.0f}s)")

@@ -19,6 +19,9 @@ METHOD_KW = {
     "a2r": dict(),
     "fresh": dict(extractor="input-x-gradient", rationale_type="threshold", trained_extractor=True),
     "refer": dict(),
+    # one decision per sentence; their recovery check is in test_sentences.py (sentence AUPRC)
+    "sentence-a2r": dict(),
+    "sentence-gumbel": dict(complement_weight=1.0),
 }
 
 

@@ -9,6 +9,14 @@
 ``refer``      :class:`Refer` — top-k made differentiable by I-MLE, end to end (Madani & Minervini, 2023)
 =============  =====================================================================================
 
+Sentence-level variants (one keep/drop decision per sentence, ``sparsity`` a fraction of sentences;
+:mod:`.sentences`):
+
+===================  ===============================================================================
+``sentence-a2r``     :class:`SentenceA2R` — A2R keeping the top-k sentences of each document
+``sentence-gumbel``  :class:`SentenceGumbel` — Gumbel with one straight-through sample per sentence
+===================  ===============================================================================
+
 Noise injection (Storek, Subbiah & McKeown, 2023) is an option of every method:
 ``make_rationalizer("a2r", noise_injection=0.1)`` or a :class:`NoiseInjection` instance. Every method
 also predicts under the equal-sparsity rule: ``predict_results(ds, split, rule="top-k")``.
@@ -27,10 +35,11 @@ from rationalize.rationalizers.select_predict.hardkuma import HardKuma, HardKuma
 from rationalize.rationalizers.select_predict.lei2016 import Lei2016
 from rationalize.rationalizers.select_predict.noise import NoiseInjection
 from rationalize.rationalizers.select_predict.refer import Refer
+from rationalize.rationalizers.select_predict.sentences import SentenceA2R, SentenceGumbel
 
 #: the methods by their ``method`` name (a :class:`~rationalize.rationalizers.base.Registry`)
 METHODS: Registry[type[SelectPredictRationalizer]] = Registry("select-predict", "rationalizer")
-for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, A2R, Fresh, Refer):
+for _cls in (Lei2016, GumbelRationalizer, HardKumaRationalizer, A2R, Fresh, Refer, SentenceA2R, SentenceGumbel):
     METHODS.register(_cls.method, _cls)
 del _cls
 
@@ -41,4 +50,4 @@ def make_rationalizer(method: str, **params: Any) -> SelectPredictRationalizer:
 
 
 __all__ = ["A2R", "METHODS", "SELECTION_RULES", "Fresh", "GumbelRationalizer", "HardKuma", "HardKumaRationalizer", "Lei2016", "NoiseInjection",
-           "Refer", "SelectPredictRationalizer", "make_rationalizer"]
+           "Refer", "SelectPredictRationalizer", "SentenceA2R", "SentenceGumbel", "make_rationalizer"]

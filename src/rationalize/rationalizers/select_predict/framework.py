@@ -179,6 +179,8 @@ class SelectPredictRationalizer(nn.Module):
     """
 
     method: ClassVar[str] = ""
+    #: what one keep/drop decision covers: ``word``, or ``sentence`` (:mod:`.sentences`)
+    unit: ClassVar[str] = "word"
 
     def __init__(self, encoder: str = "bigru", embeddings: str | None = "glove50", hidden: int = 100,
                  sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,

@@ -11,11 +11,18 @@ extraction for legal documents).
   to the sentence, i.e. one sample per sentence;
 * ``top-k`` keeps the ``k_tokens(ρ, sentences)`` sentences of each document with the highest mean soft
   score (``ρ`` = ``sparsity``, a fraction of *sentences* here); A2R's hard rationale is this rule;
-* the sparsity terms count the fraction of sentences selected.
+* the sparsity terms count the fraction of sentences selected; without ``sparsity`` the target is the
+  training split's human-rationale fraction of *sentences* (:func:`sentence_rationale_fraction`).
 
 Sentences come from the dataset's documents; inputs without them (``predict_proba`` on raw tokens)
-are split after ``.``, ``!`` and ``?``. The predictor still reads words (masked or deleted outside the
+are split after ``.``, ``!`` and ``?``. Training refuses a split none of whose documents has more than
+one sentence, and any document whose sentence bounds leave tokens out, with one
+:class:`NoSentencesError` line. The predictor still reads words (masked or deleted outside the
 rationale) and noise injection still replaces words, now inside the selected sentences.
+
+:class:`SentenceA2R` (``sentence-a2r``) and :class:`SentenceGumbel` (``sentence-gumbel``) are in the
+method registry: ``make_rationalizer("sentence-a2r", sparsity=0.2)`` or
+``rationalize train rationalizer --method sentence-a2r``; a saved one reloads as its own class.
 """
 
 from __future__ import annotations
@@ -29,12 +36,47 @@ import torch
 
 from rationalize.data.schema import Dataset, Example
 from rationalize.engine.training import eval_mode, iterate_minibatches
+from rationalize.errors import RationalizeError
 from rationalize.rationalizers.discretize import k_tokens, top_k
 from rationalize.rationalizers.select_predict.a2r import A2R
-from rationalize.rationalizers.select_predict.framework import Batch, Item, Selection
+from rationalize.rationalizers.select_predict.framework import Batch, Item, Selection, SelectPredictRationalizer
 from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
 
 SENTENCE_END = frozenset({".", "!", "?"})
+
+
+class NoSentencesError(RationalizeError, ValueError):
+    """A sentence-level method was given documents without usable sentence bounds."""
+
+
+def check_sentences(dataset: Dataset, split: str, method: str) -> None:
+    """Raise :class:`NoSentencesError` unless some document of ``split`` has two or more non-empty sentences
+    (a dataset that stores each document as one sentence has no sentence boundaries to select by)."""
+    for ex in dataset[split]:
+        for doc in dataset.docs_of(ex):
+            if sum(1 for a, b in doc.sentences if b > a) > 1:
+                return
+    raise NoSentencesError(f"{method} selects whole sentences, but no document of split {split!r} of dataset "
+                           f"{dataset.name!r} has more than one sentence (ERASER documents: one sentence per line); "
+                           "use a token-level method")
+
+
+def sentence_rationale_fraction(dataset: Dataset, split: str) -> float:
+    """Mean over examples of (non-empty sentences holding a human-rationale token) / (non-empty sentences of
+    its documents); 0 for a split without evidence. The sentence counterpart of
+    :meth:`~rationalize.data.schema.Dataset.mean_rationale_fraction`."""
+    fracs = []
+    for ex in dataset[split]:
+        n = hit = 0
+        for doc in dataset.docs_of(ex):
+            mask = ex.gold_token_mask(doc)
+            for a, b in doc.sentences:
+                if b > a:
+                    n += 1
+                    hit += any(mask[a:b])
+        if n:
+            fracs.append(hit / n)
+    return float(np.mean(fracs)) if fracs else 0.0
 
 
 @dataclass
@@ -100,16 +142,38 @@ class SentenceUnits:
 
     unit = "sentence"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # every hook here calls super(): a method class before the mixin would shadow them all silently
+        mro = cls.__mro__
+        before = mro[1 : mro.index(SentenceUnits)]
+        if any(issubclass(c, SelectPredictRationalizer) and not issubclass(c, SentenceUnits) for c in before):
+            raise TypeError(f"{cls.__name__}: put SentenceUnits first among the bases, e.g. "
+                            f"class {cls.__name__}(SentenceUnits, A2R)")
+
     # -- data
+    def _prepare(self, dataset: Dataset, train_split: str) -> None:
+        """The method's preparation, after checking that the split has sentences; without ``sparsity`` the
+        target is the human rationales' fraction of sentences."""
+        check_sentences(dataset, train_split, self.method)  # type: ignore[attr-defined]
+        super()._prepare(dataset, train_split)  # type: ignore[misc]
+        if self.sparsity is None:  # type: ignore[attr-defined]
+            self.sparsity_ = sentence_rationale_fraction(dataset, train_split)
+            self.targets_[0] = self.sparsity_  # type: ignore[attr-defined]
+
     def _item(self, ex: Example, dataset: Dataset, index: dict[str, int]) -> Item:
         it = super()._item(ex, dataset, index)  # type: ignore[misc]
         sentence_of: list[int] = []
         offset = 0
         for docid, start, end, _full in it.docs:
             doc = dataset.doc(docid)
-            of = np.zeros(len(doc), dtype=int)
+            of = np.full(len(doc), -1, dtype=int)
             for s, (a, b) in enumerate(doc.sentences):
                 of[a:b] = offset + s
+            if (of < 0).any():
+                raise NoSentencesError(f"document {docid!r} of dataset {dataset.name!r}: token {int(np.argmax(of < 0))} "
+                                       "is in no sentence; a sentence-level method needs sentence bounds that cover "
+                                       "every token")
             sentence_of.extend(of[: end - start].tolist())
             offset += len(doc.sentences)
         fields = {k: getattr(it, k) for k in ("id", "query", "words", "label", "docs")}
@@ -194,7 +258,7 @@ class SentenceUnits:
                 rates.append(self.sentence_rate(batch, (self.select(batch).z > 0).float()))
         rate = float(torch.cat(rates).mean())
         out["sentence_rate"] = rate
-        if self.method != "a2r":  # type: ignore[attr-defined]
+        if not isinstance(self, A2R):
             out["objective"] = out["ce"] + abs(rate - self.sparsity_)  # type: ignore[attr-defined]
         return out
 
@@ -202,6 +266,10 @@ class SentenceUnits:
 class SentenceA2R(SentenceUnits, A2R):
     """:class:`~.a2r.A2R` selecting the top-k sentences (its attention has one logit per sentence)."""
 
+    method = "sentence-a2r"
+
 
 class SentenceGumbel(SentenceUnits, GumbelRationalizer):
     """:class:`~.gumbel.GumbelRationalizer` with one straight-through sample per sentence."""
+
+    method = "sentence-gumbel"

@@ -1,7 +1,8 @@
 """Training a select-then-predict rationalizer by method name, as ``rationalize train rationalizer`` does.
 
 :func:`train_rationalizer` builds the method (:func:`~rationalize.rationalizers.select_predict.make_rationalizer`:
-``lei2016``, ``gumbel``, ``hardkuma``, ``a2r`` or ``fresh``, any of them with noise injection), fits it with the
+``lei2016``, ``gumbel``, ``hardkuma``, ``a2r``, ``fresh``, ``refer``, ``sentence-a2r`` or ``sentence-gumbel``,
+any of them with noise injection), fits it with the
 shared loop (early stopping on the validation objective, checkpoints, resume from ``out``) and saves it;
 the folder reloads with :func:`rationalize.models.load_model`. The command line, the demo and the
 benchmarks all train through it, so they share the same defaults.
