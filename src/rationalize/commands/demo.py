@@ -48,8 +48,10 @@ def register(app: typer.Typer) -> None:
 
         start = time.perf_counter()
         params = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, warmup_steps=30)
-        if method != "fresh":
-            params["complement_weight"] = 1.0 if method == "gumbel" else 0.3
+        if method in ("a2r", "refer", "sentence-a2r"):
+            pass  # their objectives have no complement control (A2R: soft and hard predictors; REFER: top-k)
+        elif method != "fresh":
+            params["complement_weight"] = 1.0 if method in ("gumbel", "sentence-gumbel") else 0.3
         else:
             params.update(extractor="input-x-gradient", rationale_type="threshold")
         model = train_rationalizer(ds, method, out / "model", epochs=epochs, batch_size=16, lr=5e-3, patience=3,
