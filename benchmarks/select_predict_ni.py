@@ -251,7 +251,8 @@ def gold_sentence_fraction(ds, split: str) -> float:
 def train_sentence_rationalizer(ds, method: str, out, *, epochs: int, batch_size: int, lr: float, patience: int,
                                 seed: int, progress: bool, max_steps_per_epoch, **params):
     """Sentence-level ``a2r`` / ``gumbel`` (:mod:`rationalize.rationalizers.select_predict.sentences`), fitted with
-    the same loop and settings as :func:`train_rationalizer` (not saved: the classes are not in the registry)."""
+    the same loop and settings as :func:`train_rationalizer`, unsaved, as the FEVER records were made (the registry
+    names are ``sentence-a2r`` / ``sentence-gumbel``: ``rationalize train rationalizer --method sentence-a2r``)."""
     from rationalize.engine.training import TrainConfig
     from rationalize.rationalizers.select_predict.sentences import SentenceA2R, SentenceGumbel
 
