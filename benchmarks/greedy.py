@@ -9,15 +9,19 @@
    best-of-``--repeats``, measured side by side in this run.
 3. SmolLM2 on a few real sentences: mean rationale length of greedy vs the baselines (model not
    compatibility fine-tuned; the paper fine-tunes GPT-2 first).
-4. ``--compat`` (issue 19): SmolLM2 before and after compatibility fine-tuning (word dropout) on movie reviews
-   (``../shared/data/movies`` train documents, 64-token pieces); evaluated on held-out passages (the first
-   ``--context`` + 1 tokens of validation documents): held-out perplexity, how often the full context predicts
-   the observed next token, and greedy on the first ``--search`` passages (observed token, ``unpredicted="skip"``,
-   ``--max-steps``): recovery and mean length among targets the full context predicts, seconds per target, with
-   bootstrap 95% intervals. Only this section runs with ``--compat``.
+4. ``--compat`` (issue 19): compatibility fine-tuning of SmolLM2 on English text under ``../shared/data`` (movie
+   reviews, FEVER's Wikipedia pages, e-SNLI premises; 2,000 pieces of up to 64 tokens from each), three arms on
+   the same pieces, seed and evaluation: the pretrained model, a control fine-tuned for the same steps on full
+   contexts only, and word dropout (``full_context_prob`` 0.5). Each arm: full-context perplexity per held-out
+   source (the cost check), perplexity on word-dropped contexts, and greedy (``--max-steps``) on the last
+   position of every held-out 80-token passage (movies validation reviews, held-out FEVER pages), explaining
+   the model's own prediction and the observed token (searched only where the full context predicts it):
+   recovery, length and seconds per target with bootstrap 95% intervals, and lengths paired across arms on
+   the passages both recovered. Arms are written to ``--out-dir`` as they finish; a rerun reuses them.
+   Only this section runs with ``--compat``.
 
     nice -n 10 python benchmarks/greedy.py [--skip-smollm2 | --skip-synthetic] [--steps 4] [--threads 2]
-    nice -n 10 python benchmarks/greedy.py --compat [--ft-steps 120] [--passages 60] [--search 30] [--max-steps 16]
+    python benchmarks/greedy.py --compat [--ft-steps 300] [--batch-size 8] [--passages 80] [--max-steps 16]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -167,86 +172,199 @@ def _ci(values: list[float], seed: int = 0, n_boot: int = 2000) -> list[float] |
     return [round(float(np.percentile(means, 2.5)), 3), round(float(np.percentile(means, 97.5)), 3)]
 
 
-def _evaluate(ad, passages: list[list[int]], n_search: int, max_steps: int) -> dict:
-    from rationalize.rationalizers.greedy import GreedyRationalizer
-    from rationalize.rationalizers.greedy.compatibility import perplexity
-    from rationalize.rationalizers.greedy.metrics import summarize
-
-    t0 = time.perf_counter()
-    ppl = perplexity(ad.model, passages, batch_size=4, pad_id=ad.tokenizer.pad_token_id or 0)
-    ppl_s = time.perf_counter() - t0
-    _, arg = ad.full_context([t for i, p in enumerate(passages) for t in ad.targets(p, [len(p) - 1], index=i)])
-    predicts = [int(a) == p[-1] for a, p in zip(arg.tolist(), passages)]
-    t0 = time.perf_counter()
-    res = GreedyRationalizer(max_steps=max_steps, unpredicted="skip").rationalize(
-        ad, passages[:n_search], [[len(p) - 1] for p in passages[:n_search]])
-    search_s = time.perf_counter() - t0
-    found = [r for r in res if r.searched]
-    return {
-        "perplexity": round(ppl, 3), "perplexity_seconds": round(ppl_s, 1),
-        "full_context_predicts_rate": round(float(np.mean(predicts)), 3), "passages": len(passages),
-        "greedy": {k: v for k, v in summarize(res).items() if k != "by_full_context"},
-        "greedy_among_predicted": {
-            "n": len(found),
-            "recovered_rate": round(float(np.mean([r.recovered for r in found])), 3) if found else None,
-            "recovered_ci": _ci([float(r.recovered) for r in found]),
-            "mean_length": round(float(np.mean([r.length for r in found])), 2) if found else None,
-            "mean_length_ci": _ci([float(r.length) for r in found]),
-            "mean_seconds": round(float(np.mean([r.seconds for r in found])), 2) if found else None,
-            "mean_seconds_ci": _ci([float(r.seconds) for r in found]),
-            "lengths": {str(r.sequence): r.length for r in found},
-            "recovered": {str(r.sequence): r.recovered for r in found},
-        },
-        "search_seconds_total": round(search_s, 1),
-    }
+_PTB = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}"}
 
 
-def compat(ft_steps: int, n_passages: int, n_search: int, max_steps: int, context: int, lr: float,
-           n_train_docs: int, seed: int = 0) -> dict:
+def _text(tokens: list[str]) -> str:
+    """An ERASER document's tokens as text (Penn Treebank brackets restored)."""
+    return " ".join(_PTB.get(t, t) for t in tokens)
+
+
+def _corpus(ad, context: int, n_passages: int, pieces_per_source: int, seed: int) -> dict:
+    """Training pieces and held-out text from three sources under ``../shared/data``: movie reviews (train
+    documents / validation documents), FEVER's Wikipedia pages (a seeded 90% / 10% split of the pages) and
+    e-SNLI premises (dev premises / test premises). Each source gives the same number of 64-token training
+    pieces, so no domain dominates; held-out passages are the first ``context`` + 1 tokens of held-out
+    documents (movies and FEVER), half from each."""
     import json as _json
     from pathlib import Path
 
     from rationalize.data.eraser import read_documents
+    from rationalize.rationalizers.greedy.compatibility import chunk_sequences
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    rng = np.random.default_rng(seed)
+
+    def movie_docids(split: str) -> list[str]:
+        ids = set()
+        for line in Path(data, "movies", f"{split}.jsonl").read_text().splitlines():
+            ids.update(e["docid"] for ev in _json.loads(line)["evidences"] for e in ev)
+        return sorted(ids)
+
+    def premises(split: str) -> list[str]:
+        return sorted({x.strip() for x in Path(data, "esnli", f"s1.{split}").read_text().splitlines() if x.strip()})
+
+    def enc(texts) -> list[list[int]]:
+        return [s for s in (ad.encode(t) for t in texts) if len(s) >= 2]
+
+    movies_train = enc(_text(d.tokens) for d in read_documents(data / "movies", movie_docids("train")).values())
+    movies_val = enc(_text(d.tokens) for d in read_documents(data / "movies", movie_docids("val")).values())
+    pages = sorted(read_documents(data / "fever").items())
+    perm = rng.permutation(len(pages))
+    held_pages = {int(i) for i in perm[: len(pages) // 10]}
+    fever_train = enc(_text(d.tokens) for i, (_, d) in enumerate(pages) if i not in held_pages)
+    fever_held = enc(_text(d.tokens) for i, (_, d) in enumerate(pages) if i in held_pages)
+    esnli_train, esnli_test = enc(premises("dev")), enc(premises("test"))
+
+    def sample(pieces: list[list[int]], n: int) -> list[list[int]]:
+        return [pieces[i] for i in sorted(rng.permutation(len(pieces))[: min(n, len(pieces))])]
+
+    train = {"movies": sample(chunk_sequences(movies_train, 64), pieces_per_source),
+             "fever": sample(chunk_sequences(fever_train, 64), pieces_per_source),
+             "esnli": sample(esnli_train, pieces_per_source)}
+    heldout = {"movies": sample([s[:64] for s in movies_val], 150), "fever": sample([s[:64] for s in fever_held], 150),
+               "esnli": sample(esnli_test, 300)}
+    half = n_passages // 2
+    passages = ([s[: context + 1] for s in movies_val if len(s) > context][:half]
+                + [s[: context + 1] for s in fever_held if len(s) > context][: n_passages - half])
+    return {"train": train, "heldout": heldout, "passages": passages}
+
+
+def _summary(res: list, ids: list[int]) -> dict:
+    """Recovery, length and seconds (bootstrap 95% intervals) over the rationales ``res[i]``, ``i in ids``."""
+    sel = [res[i] for i in ids]
+    if not sel:
+        return {"n": 0}
+    return {"n": len(sel),
+            "recovered_rate": round(float(np.mean([r.recovered for r in sel])), 3),
+            "recovered_ci": _ci([float(r.recovered) for r in sel]),
+            "mean_length": round(float(np.mean([r.length for r in sel])), 2),
+            "mean_length_ci": _ci([float(r.length) for r in sel]),
+            "median_length": float(np.median([r.length for r in sel])),
+            "mean_seconds": round(float(np.mean([r.seconds for r in sel])), 2),
+            "mean_seconds_ci": _ci([float(r.seconds) for r in sel]),
+            "max_seconds": round(float(max(r.seconds for r in sel)), 2)}
+
+
+def _evaluate(ad, corpus: dict, max_steps: int) -> dict:
+    """Cost check and greedy search of one model: full-context perplexity per held-out source, perplexity on
+    word-dropped contexts (what compatibility is about), then greedy on every held-out passage's last position,
+    for the model's own prediction and for the observed token (searched only where the full context predicts
+    it). Per-passage lengths are kept, so arms can be paired."""
+    from rationalize.rationalizers.greedy import GreedyRationalizer
+    from rationalize.rationalizers.greedy.compatibility import incomplete_context_perplexity, perplexity
+
+    pad = ad.tokenizer.pad_token_id or 0
+    t0 = time.perf_counter()
+    ppl = {k: round(perplexity(ad.model, v, batch_size=8, pad_id=pad), 3) for k, v in corpus["heldout"].items()}
+    ppl_dropped = {k: round(incomplete_context_perplexity(ad.model, v, batch_size=8, pad_id=pad), 3)
+                   for k, v in corpus["heldout"].items()}
+    ppl_s = time.perf_counter() - t0
+    passages = corpus["passages"]
+    last = [[len(p) - 1] for p in passages]
+    out: dict = {"perplexity": ppl, "perplexity_word_dropout": ppl_dropped, "perplexity_seconds": round(ppl_s, 1)}
+    for explain in ("predicted", "observed"):
+        t0 = time.perf_counter()
+        res = GreedyRationalizer(max_steps=max_steps, explain=explain, unpredicted="skip").rationalize(ad, passages, last)
+        searched = [i for i, r in enumerate(res) if r.searched]
+        out[explain] = {
+            "passages": len(passages), "full_context_predicts": sum(r.full_context_predicts for r in res),
+            "searched": _summary(res, searched),
+            "lengths": {str(i): res[i].length for i in searched},
+            "recovered": {str(i): bool(res[i].recovered) for i in searched},
+            "seconds": {str(i): round(res[i].seconds, 3) for i in searched},
+            "search_seconds_total": round(time.perf_counter() - t0, 1),
+        }
+        print(json.dumps({explain: out[explain]["searched"]}), flush=True)
+    return out
+
+
+def _paired(a: dict, b: dict, key: str) -> dict:
+    """Mean length of arm ``b`` against arm ``a`` on the passages both searched and both recovered (lengths of
+    cut searches are caps, not rationales), with a bootstrap 95% interval of the relative change."""
+    ids = sorted(set(a[key]["lengths"]) & set(b[key]["lengths"]), key=int)
+    ids = [i for i in ids if a[key]["recovered"][i] and b[key]["recovered"][i]]
+    if len(ids) < 2:
+        return {"n": len(ids)}
+    la = np.array([a[key]["lengths"][i] for i in ids], float)
+    lb = np.array([b[key]["lengths"][i] for i in ids], float)
+    rng = np.random.default_rng(0)
+    boot = rng.integers(0, len(ids), size=(2000, len(ids)))
+    rel = lb[boot].mean(1) / la[boot].mean(1) - 1
+    return {"n": len(ids), "mean_length": [round(float(la.mean()), 2), round(float(lb.mean()), 2)],
+            "relative_change": round(float(lb.mean() / la.mean() - 1), 3),
+            "relative_change_ci": [round(float(np.percentile(rel, 2.5)), 3), round(float(np.percentile(rel, 97.5)), 3)],
+            "shorter_longer_equal": [int((lb < la).sum()), int((lb > la).sum()), int((lb == la).sum())]}
+
+
+def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, context: int, lr: float,
+           pieces_per_source: int, out_dir: str, seed: int = 0, bf16: bool = False) -> dict:
+    """Three arms on the same data, seed and evaluation: the pretrained model, a control fine-tuned on the same
+    pieces for the same steps with full contexts only, and compatibility fine-tuning (word dropout). The
+    control separates what word dropout does from what in-domain fine-tuning does (the held-out text is the
+    training domains' own). Each arm's result is written to ``out_dir`` when it finishes and reused on a rerun."""
+    from pathlib import Path
+
     from rationalize.models.lm import load_lm
-    from rationalize.rationalizers.greedy.compatibility import chunk_sequences, finetune_compatible
+    from rationalize.rationalizers.greedy.compatibility import finetune_compatible
 
-    root = Path(__file__).resolve().parents[2] / "shared" / "data" / "movies"  # ../shared/data of the repository
-
-    def docids(split: str) -> list[str]:
-        ids = []
-        for line in Path(root, f"{split}.jsonl").read_text().splitlines():
-            rec = _json.loads(line)
-            ids.extend(e["docid"] for ev in rec["evidences"] for e in ev)
-        ids = sorted(set(ids))
-        return [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))]  # both classes, seeded
-
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     ad = load_lm("smollm2")
     pad = ad.tokenizer.pad_token_id or 0
-    train_docs = read_documents(root, docids("train")[:n_train_docs])
-    val_docs = read_documents(root, docids("val")[:n_passages])
-    train = chunk_sequences([ad.encode(" ".join(d.tokens)) for d in train_docs.values()], 64)
-    passages = [ids[: context + 1] for ids in (ad.encode(" ".join(d.tokens)) for d in val_docs.values())
-                if len(ids) > context]
-    before = _evaluate(ad, passages, n_search, max_steps)
-    print(_json.dumps({"before": before}), flush=True)
-    t0 = time.perf_counter()
-    losses = finetune_compatible(ad.model, train, steps=ft_steps, batch_size=4, lr=lr, seed=seed, pad_id=pad,
-                                 max_length=64, progress=True)
-    ft_s = time.perf_counter() - t0
-    after = _evaluate(ad, passages, n_search, max_steps)
-    both = sorted(set(before["greedy_among_predicted"]["lengths"]) & set(after["greedy_among_predicted"]["lengths"]))
-    lb = [before["greedy_among_predicted"]["lengths"][k] for k in both]
-    la = [after["greedy_among_predicted"]["lengths"][k] for k in both]
-    return {
-        "model": "smollm2", "train": {"docs": len(train_docs), "pieces_64_tokens": len(train), "steps": ft_steps,
-                                      "batch_size": 4, "lr": lr, "seconds": round(ft_s, 1),
-                                      "first_loss": round(losses[0], 3), "last_10_mean_loss": round(float(np.mean(losses[-10:])), 3)},
-        "context_tokens": context, "max_steps": max_steps, "before": before, "after": after,
-        "perplexity_change": round(after["perplexity"] / before["perplexity"] - 1, 4),
-        "predicted_by_both": {"n": len(both), "mean_length_before": float(np.mean(lb)) if lb else None,
-                              "mean_length_after": float(np.mean(la)) if la else None,
-                              "length_change": round(float(np.mean(la)) / float(np.mean(lb)) - 1, 3) if lb else None},
+    corpus = _corpus(ad, context, n_passages, pieces_per_source, seed)
+    train = [s for k in sorted(corpus["train"]) for s in corpus["train"][k]]
+    init = {k: v.detach().clone() for k, v in ad.model.state_dict().items()}
+    arms: dict = {}
+    for arm, full_prob in (("pretrained", None), ("full_context_finetune", 1.0), ("compatible", 0.5)):
+        path = out / f"{arm}.json"
+        if path.exists():
+            arms[arm] = json.loads(path.read_text())
+            continue
+        ad.model.load_state_dict(init)
+        rec: dict = {"arm": arm, "uptime_start": _uptime()}
+        if full_prob is not None:
+            t0 = time.perf_counter()
+            losses = finetune_compatible(ad.model, train, steps=ft_steps, batch_size=batch_size, lr=lr,
+                                         full_context_prob=full_prob, seed=seed, pad_id=pad, max_length=64,
+                                         progress=False, bf16=bf16)
+            rec["train"] = {"full_context_prob": full_prob, "steps": ft_steps, "batch_size": batch_size, "lr": lr,
+                            "bf16_autocast": bf16,
+                            "pieces": {k: len(v) for k, v in corpus["train"].items()},
+                            "seconds": round(time.perf_counter() - t0, 1),
+                            "seconds_per_step": round((time.perf_counter() - t0) / ft_steps, 3),
+                            "first_10_mean_loss": round(float(np.mean(losses[:10])), 3),
+                            "last_10_mean_loss": round(float(np.mean(losses[-10:])), 3)}
+            print(json.dumps({arm: rec["train"]}), flush=True)
+        rec.update(_evaluate(ad, corpus, max_steps))
+        rec["uptime_end"] = _uptime()
+        path.write_text(json.dumps(rec))
+        arms[arm] = rec
+    base, ctrl, comp = arms["pretrained"], arms["full_context_finetune"], arms["compatible"]
+    summary = {}
+    for key in ("predicted", "observed"):
+        summary[key] = {
+            "recovered_rate_among_predicted": {a: arms[a][key]["searched"].get("recovered_rate") for a in arms},
+            "compatible_vs_pretrained": _paired(base, comp, key),
+            "compatible_vs_full_context_finetune": _paired(ctrl, comp, key),
+            "full_context_finetune_vs_pretrained": _paired(base, ctrl, key),
+        }
+    summary["perplexity_change"] = {
+        "compatible_vs_pretrained": {k: round(comp["perplexity"][k] / base["perplexity"][k] - 1, 4)
+                                     for k in base["perplexity"]},
+        "compatible_vs_full_context_finetune": {k: round(comp["perplexity"][k] / ctrl["perplexity"][k] - 1, 4)
+                                                for k in base["perplexity"]},
     }
+    return {"model": "smollm2", "context_tokens": context, "max_steps": max_steps, "passages": len(corpus["passages"]),
+            "summary": summary, "arms": {a: {k: v for k, v in r.items() if k not in ("predicted", "observed")}
+                                         | {key: r[key]["searched"] for key in ("predicted", "observed")}
+                                         for a, r in arms.items()}}
+
+
+def _uptime() -> str:
+    import subprocess
+
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def main() -> None:
@@ -258,19 +376,22 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--compat", action="store_true", help="only the before/after compatibility fine-tuning section")
-    ap.add_argument("--ft-steps", type=int, default=120)
+    ap.add_argument("--ft-steps", type=int, default=300)
+    ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--lr", type=float, default=1e-4)
-    ap.add_argument("--train-docs", type=int, default=400)
-    ap.add_argument("--passages", type=int, default=60)
-    ap.add_argument("--search", type=int, default=30)
+    ap.add_argument("--pieces-per-source", type=int, default=2000)
+    ap.add_argument("--passages", type=int, default=80)
     ap.add_argument("--max-steps", type=int, default=16)
     ap.add_argument("--context", type=int, default=80)
+    ap.add_argument("--bf16", action="store_true", help="fine-tune under bfloat16 autocast (evaluation stays float32)")
+    ap.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[1] / "runs" / "greedy_compat"),
+                    help="per-arm results, reused on a rerun")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     if a.compat:
-        print(json.dumps({"compat": compat(a.ft_steps, a.passages, a.search, a.max_steps, a.context, a.lr,
-                                           a.train_docs)}, indent=2))
+        print(json.dumps({"compat": compat(a.ft_steps, a.batch_size, a.passages, a.max_steps, a.context, a.lr,
+                                           a.pieces_per_source, a.out_dir, bf16=a.bf16)}, indent=2))
         return
     out = {} if a.skip_synthetic else {"synthetic": synthetic()}
     if not a.skip_smollm2:

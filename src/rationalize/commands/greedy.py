@@ -137,14 +137,17 @@ def register(app: typer.Typer) -> None:
     @app.command("finetune-compatible")
     def finetune_cmd(
         model: str = typer.Option(..., "--model", help="Causal LM alias (smollm2), folder or hub name."),
-        data: Path = typer.Option(..., "--data", help="Texts: one per line, JSONL with a 'text' field, or a dataset "
-                                  "folder of ERASER documents (e.g. ../shared/data/movies)."),
+        data: list[Path] = typer.Option(..., "--data", help="Texts: one per line, JSONL with a 'text' field, or a "
+                                        "dataset folder of ERASER documents (e.g. ../shared/data/movies); repeat "
+                                        "--data to train on several sources."),
         out: Path = typer.Option(..., "--out", help="Folder for the fine-tuned model (reloadable)."),
         # the DEFAULT_* of rationalizers.greedy.compatibility, written out: importing it loads torch (slow --help)
-        steps: int = typer.Option(30, min=1, help="Optimizer steps (the defaults take about 2 minutes on 2 idle CPU "
-                                  "cores; raise --steps, --batch-size and --max-length on a GPU)."),
-        batch_size: int = typer.Option(4, min=1, help="Sequences per step."),
-        lr: float = typer.Option(5e-5, help="AdamW learning rate."),
+        steps: int = typer.Option(300, min=1, help="Optimizer steps (the defaults take 16-18 minutes on 2 CPU cores; "
+                                  "raise --steps, --batch-size and --max-length on a GPU)."),
+        batch_size: int = typer.Option(8, min=1, help="Sequences per step."),
+        lr: float = typer.Option(1e-4, help="AdamW learning rate."),
+        bf16: bool = typer.Option(False, "--bf16", help="Train under bfloat16 autocast (about 1.4x faster on CPUs "
+                                  "with AMX / AVX-512 BF16; weights stay float32)."),
         max_length: int = typer.Option(64, min=2, help="Truncate texts to this many tokens (see --chunk)."),
         chunk: bool = typer.Option(False, "--chunk", help="Split long texts into --max-length pieces instead of "
                                    "keeping only their beginning."),
@@ -165,12 +168,12 @@ def register(app: typer.Typer) -> None:
         )
 
         torch.manual_seed(seed)
-        texts = read_texts(data)
+        texts = [t for path in data for t in read_texts(path)]
         adapter = CausalLMAdapter.from_pretrained(model)
         try:
             report = compatible_finetune_run(adapter, texts, steps=steps, batch_size=batch_size, lr=lr,
                                              max_length=max_length, chunk=chunk, heldout=heldout,
-                                             full_context_prob=full_context_prob, seed=seed)
+                                             full_context_prob=full_context_prob, seed=seed, bf16=bf16)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--data") from None
         save_causal_lm(adapter.model, adapter.tokenizer, out)
@@ -178,5 +181,6 @@ def register(app: typer.Typer) -> None:
         ppl = ""
         if report.get("heldout_perplexity_before") is not None:
             ppl = (f", held-out perplexity {report['heldout_perplexity_before']:.2f} -> "
-                   f"{report['heldout_perplexity_after']:.2f} on {report['heldout_texts']} texts")
+                   f"{report['heldout_perplexity_after']:.2f} on {report['heldout_texts']} texts; with word dropout "
+                   f"{report['heldout_dropout_perplexity_before']:.2f} -> {report['heldout_dropout_perplexity_after']:.2f}")
         typer.echo(f"saved to {out} (loss {report['first_loss']:.3f} -> {report['last_loss']:.3f}{ppl})")

@@ -149,6 +149,53 @@ def test_perplexity_matches_a_hand_computation_and_long_texts_are_chunked(plante
     assert chunk_sequences([list(range(10)), [5]], 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
+def test_incomplete_context_perplexity_scores_the_original_next_token_of_each_kept_token():
+    from rationalize.rationalizers.greedy.compatibility import incomplete_context_perplexity, perplexity
+
+    vocab = 12
+
+    def successor(batch):  # a bigram model that knows the sequences count up: token t is followed by t + 1
+        return 30.0 * torch.nn.functional.one_hot((batch["input_ids"] + 1) % vocab, vocab).float()
+
+    def uniform(batch):
+        return torch.zeros(*batch["input_ids"].shape, vocab)
+
+    seqs = [list(range(i, i + 8)) for i in range(4)]
+    # labels are the token that originally followed each kept token, not the next kept one: the successor model
+    # is (almost) certain of every one of them, however many tokens were dropped
+    assert incomplete_context_perplexity(None, seqs, batch_size=3, logits_fn=successor) == pytest.approx(1.0, abs=1e-6)
+    assert incomplete_context_perplexity(None, seqs, logits_fn=uniform) == pytest.approx(vocab, rel=1e-6)
+    assert perplexity(None, seqs, logits_fn=successor) == pytest.approx(1.0, abs=1e-6)
+
+    def position(batch):  # predicts from the position id: right only where no token before it was dropped
+        return 30.0 * torch.nn.functional.one_hot((batch["position_ids"] + 1) % vocab, vocab).float()
+
+    zero_start = [list(range(8))] * 6
+    assert perplexity(None, zero_start, logits_fn=position) == pytest.approx(1.0, abs=1e-6)  # positions kept
+    a = incomplete_context_perplexity(None, zero_start, logits_fn=position, seed=1)
+    assert a == pytest.approx(1.0, abs=1e-6)  # original positions are kept, so thinning cannot hurt this model
+    with pytest.raises(ValueError, match="2 or more"):
+        incomplete_context_perplexity(None, [[3]], logits_fn=uniform)
+
+
+def test_bf16_fine_tuning_follows_the_float32_run_and_keeps_float32_weights(planted, planted_data):
+    import copy
+
+    from rationalize.rationalizers.greedy.compatibility import finetune_compatible
+
+    model, _ = planted
+    seqs = planted_data[0][:16]
+    runs = {}
+    for bf16 in (False, True):
+        m = copy.deepcopy(model)  # the session fixture must stay untouched
+        runs[bf16] = (finetune_compatible(m, seqs, steps=4, batch_size=4, lr=1e-3, seed=3, progress=False, bf16=bf16), m)
+    (l32, m32), (l16, m16) = runs[False], runs[True]
+    assert all(p.dtype == torch.float32 for p in m16.parameters())
+    # the same batches (same seed), losses equal to bfloat16 precision; the weights moved from the start
+    assert np.allclose(l16, l32, rtol=0.03), (l16, l32)
+    assert any(not torch.equal(a, b) for a, b in zip(m16.parameters(), model.parameters()))
+
+
 def test_baselines_are_the_posthoc_explainers_on_the_next_token_prediction(planted, planted_data):
     from rationalize.rationalizers.greedy import GradientNormRationalizer, OcclusionRationalizer
     from rationalize.rationalizers.greedy.attribution import target_scores
