@@ -48,12 +48,10 @@ def register(app: typer.Typer) -> None:
 
         start = time.perf_counter()
         params = dict(encoder="cnn", embeddings=None, hidden=32, freeze_embeddings=False, warmup_steps=30)
-        if method in ("a2r", "refer", "sentence-a2r"):
-            pass  # their objectives have no complement control (A2R: soft and hard predictors; REFER: top-k)
-        elif method != "fresh":
-            params["complement_weight"] = 1.0 if method in ("gumbel", "sentence-gumbel") else 0.3
-        else:
+        if method == "fresh":
             params.update(extractor="input-x-gradient", rationale_type="threshold")
+        elif METHODS.get(method).complement_control:
+            params["complement_weight"] = 1.0 if method in ("gumbel", "sentence-gumbel") else 0.3
         model = train_rationalizer(ds, method, out / "model", epochs=epochs, batch_size=16, lr=5e-3, patience=3,
                                    seed=seed, progress=progress, **params)
         train_s = time.perf_counter() - start

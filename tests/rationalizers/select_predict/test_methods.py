@@ -215,3 +215,15 @@ def test_sparsity_warmup_starts_when_the_predictor_warmup_ends():
     for step, value in expected.items():
         model.steps_ = torch.tensor(step)
         assert model.ramp() == value, step
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "fresh"])
+def test_complement_control_is_refused_exactly_where_the_class_says(method):
+    # one flag on the class decides; the demo reads it to choose its parameters
+    cls = METHODS.get(method)
+    if cls.complement_control:
+        assert make_rationalizer(method, complement_weight=0.3).complement_weight == 0.3
+    else:
+        for kw in (dict(complement_weight=0.3), dict(predictor_warmup_steps=5)):
+            with pytest.raises(ValueError, match=f"{method} has no complement control"):
+                make_rationalizer(method, **kw)

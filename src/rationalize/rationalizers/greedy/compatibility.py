@@ -127,39 +127,14 @@ def chunk_sequences(sequences: Sequence[Sequence[int]], length: int) -> list[lis
     return out
 
 
-@torch.no_grad()
 def perplexity(model: nn.Module, sequences: Sequence[Sequence[int]], batch_size: int = 8, pad_id: int = 0,
                logits_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None) -> float:
     """Perplexity of next-token prediction with the full context, exp(mean negative log-likelihood over every
     predicted token of ``sequences``): the paper's check that compatibility fine-tuning costs little on
     ordinary text. The model's train/eval mode is restored afterwards."""
-    from rationalize.engine.training import eval_mode
-
-    seqs = [list(s) for s in sequences if len(s) >= 2]
-    if not seqs:
-        raise ValueError("no sequence of 2 or more tokens to score")
-    f = logits_fn or _hf_logits(model)
-    total, count = 0.0, 0
-    with eval_mode(model):
-        for i in range(0, len(seqs), batch_size):
-            part = seqs[i : i + batch_size]
-            width = max(len(s) for s in part)
-            ids = torch.full((len(part), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(part), width), dtype=torch.long)
-            lab = torch.full((len(part), width), -100, dtype=torch.long)
-            for r, s in enumerate(part):
-                ids[r, : len(s)], mask[r, : len(s)] = torch.tensor(s), 1
-                lab[r, : len(s) - 1] = torch.tensor(s[1:])
-            pos = torch.arange(width)[None].expand(len(part), -1)
-            logits = f({"input_ids": ids, "position_ids": pos, "attention_mask": mask}).float()
-            nll = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), lab.reshape(-1), ignore_index=-100,
-                                              reduction="sum")
-            total += float(nll)
-            count += int((lab != -100).sum())
-    return math.exp(total / count)
+    return _perplexity(model, sequences, batch_size, pad_id, logits_fn, full_context_prob=1.0, seed=0)
 
 
-@torch.no_grad()
 def incomplete_context_perplexity(model: nn.Module, sequences: Sequence[Sequence[int]], batch_size: int = 8,
                                   pad_id: int = 0, seed: int = 0,
                                   logits_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None) -> float:
@@ -167,6 +142,15 @@ def incomplete_context_perplexity(model: nn.Module, sequences: Sequence[Sequence
     rate drawn from U(0, 1), original positions kept; seeded, so every model sees the same thinning) and each
     kept token predicts the token that originally follows it. This is the quantity compatibility fine-tuning
     lowers, the question greedy rationalization asks; :func:`perplexity` is its full-context cost check."""
+    return _perplexity(model, sequences, batch_size, pad_id, logits_fn, full_context_prob=0.0, seed=seed)
+
+
+@torch.no_grad()
+def _perplexity(model: nn.Module, sequences: Sequence[Sequence[int]], batch_size: int, pad_id: int,
+                logits_fn: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None, full_context_prob: float,
+                seed: int) -> float:
+    """exp(mean NLL) over the labelled tokens of :func:`word_dropout_batch` batches (``full_context_prob`` 1:
+    every token predicts its successor, the ordinary perplexity)."""
     from rationalize.engine.training import eval_mode
 
     seqs = [list(s) for s in sequences if len(s) >= 2]
@@ -177,7 +161,7 @@ def incomplete_context_perplexity(model: nn.Module, sequences: Sequence[Sequence
     total, count = 0.0, 0
     with eval_mode(model):
         for i in range(0, len(seqs), batch_size):
-            batch = word_dropout_batch(seqs[i : i + batch_size], rng, full_context_prob=0.0, pad_id=pad_id)
+            batch = word_dropout_batch(seqs[i : i + batch_size], rng, full_context_prob=full_context_prob, pad_id=pad_id)
             logits = f(batch).float()
             total += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["labels"].reshape(-1),
                                                        ignore_index=-100, reduction="sum"))

@@ -60,12 +60,11 @@ class A2R(SelectPredictRationalizer):
     ``complement_weight`` and ``predictor_warmup_steps`` do not apply."""
 
     method = "a2r"
+    complement_control = False
 
     def __init__(self, *args: Any, js_weight: float = 0.1, **kw: Any):
         if js_weight < 0:
             raise ValueError(f"js_weight must be >= 0, got {js_weight}")
-        if kw.get("complement_weight", 0.0) or kw.get("predictor_warmup_steps", 0):
-            raise ValueError("a2r has no complement control or predictor warm-up")
         if kw.get("comprehensiveness_weight", 0.0) or kw.get("singularity_weight", 0.0):
             raise ValueError("a2r's generator never receives the hard predictor's gradient; the ECHR regularizers "
                              "(comprehensiveness, singularity) do not apply")

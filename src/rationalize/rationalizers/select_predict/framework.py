@@ -181,6 +181,9 @@ class SelectPredictRationalizer(nn.Module):
     method: ClassVar[str] = ""
     #: what one keep/drop decision covers: ``word``, or ``sentence`` (:mod:`.sentences`)
     unit: ClassVar[str] = "word"
+    #: whether ``complement_weight`` and ``predictor_warmup_steps`` apply (False where the objective has no
+    #: place for them: A2R's soft/hard predictors, REFER's exact top-k); a non-zero value is then refused
+    complement_control: ClassVar[bool] = True
 
     def __init__(self, encoder: str = "bigru", embeddings: str | None = "glove50", hidden: int = 100,
                  sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,
@@ -216,6 +219,8 @@ class SelectPredictRationalizer(nn.Module):
         self.warmup_steps = warmup_steps
         if predictor_warmup_steps < 0:
             raise ValueError(f"predictor_warmup_steps must be >= 0, got {predictor_warmup_steps}")
+        if not self.complement_control and (complement_weight or predictor_warmup_steps):
+            raise ValueError(f"{self.method} has no complement control or predictor warm-up")
         self.predictor_warmup_steps = predictor_warmup_steps
         self.complement_weight = complement_weight
         for name, v in (("comprehensiveness_weight", comprehensiveness_weight), ("singularity_weight", singularity_weight)):

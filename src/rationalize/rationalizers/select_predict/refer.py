@@ -72,12 +72,11 @@ class Refer(SelectPredictRationalizer):
     ``complement_weight`` and ``predictor_warmup_steps`` do not apply."""
 
     method = "refer"
+    complement_control = False
 
     def __init__(self, *args: Any, noise_temperature: float = 1.0, imle_lambda: float = 1000.0, **kw: Any):
         if noise_temperature < 0 or imle_lambda <= 0:
             raise ValueError(f"need noise_temperature >= 0 and imle_lambda > 0, got {noise_temperature}, {imle_lambda}")
-        if kw.get("complement_weight", 0.0) or kw.get("predictor_warmup_steps", 0):
-            raise ValueError("refer has no complement control or predictor warm-up")
         super().__init__(*args, noise_temperature=noise_temperature, imle_lambda=imle_lambda, **kw)
         self.noise_temperature = noise_temperature
         self.imle_lambda = imle_lambda
