@@ -224,6 +224,6 @@ def test_complement_control_is_refused_exactly_where_the_class_says(method):
     if cls.complement_control:
         assert make_rationalizer(method, complement_weight=0.3).complement_weight == 0.3
     else:
-        for kw in (dict(complement_weight=0.3), dict(predictor_warmup_steps=5)):
+        for kw in ({"complement_weight": 0.3}, {"predictor_warmup_steps": 5}):
             with pytest.raises(ValueError, match=f"{method} has no complement control"):
                 make_rationalizer(method, **kw)
