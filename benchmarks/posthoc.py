@@ -56,6 +56,11 @@ import ferret
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 tok = AutoTokenizer.from_pretrained(cfg["model"])
 model = AutoModelForSequenceClassification.from_pretrained(cfg["model"]).eval()
+rows_seen = [0]  # inputs the model predicted (a forward hook), so "equal work" is checked, not assumed
+def count_rows(module, args, kwargs):
+    first = next((x for x in (kwargs.get("input_ids"), kwargs.get("inputs_embeds"), *args) if x is not None), None)
+    rows_seen[0] += 0 if first is None else int(first.shape[0])
+model.register_forward_pre_hook(count_rows, with_kwargs=True)
 out = {"ferret_version": ferret.__version__ if hasattr(ferret, "__version__") else "0.4.2", "methods": {}}
 for name, (cls, init_kw, call_kw) in cfg["shared"].items():
     explainer = getattr(ferret, cls)(model, tok, **init_kw)
@@ -79,18 +84,25 @@ if cfg.get("evaluators"):
     explanations = [maker(text, target=1) for text in cfg["texts"]]
     loo = by_name["TauLOO_Evaluation"]
     loo.compute_leave_one_out_occlusion(cfg["texts"][0], target=1)  # warm-up
+    rows_seen[0] = 0
     t = time.perf_counter()
     rows = [len(loo.compute_leave_one_out_occlusion(text, target=1)) for text in cfg["texts"]]
     out["methods"]["occlusion"] = {"seconds_per_example": (time.perf_counter() - t) / len(rows),
-                                   "rows_per_example": sum(rows) / len(rows)}
+                                   "rows_per_example": sum(rows) / len(rows),
+                                   "inputs_per_example": rows_seen[0] / len(rows)}
     json.dump(out, open(sys.argv[2], "w"))
-    args = {"removal_args": {"remove_tokens": True, "based_on": "perc", "thresholds": cfg["evaluators"]["percents"]}}
+    # ferret's "perc" rule takes fractions (int(fraction * pieces) removed); percents would select nothing and
+    # leave it predicting the full text only, with its default scores (comprehensiveness 0, sufficiency 1)
+    fractions = [p / 100 for p in cfg["evaluators"]["percents"]]
+    args = {"removal_args": {"remove_tokens": True, "based_on": "perc", "thresholds": fractions}}
     comp, suff = by_name["AOPC_Comprehensiveness_Evaluation"], by_name["AOPC_Sufficiency_Evaluation"]
     comp.compute_evaluation(explanations[0], target=1, **copy.deepcopy(args))  # warm-up
+    rows_seen[0] = 0
     t = time.perf_counter()
     got = [(float(comp.compute_evaluation(e, target=1, **copy.deepcopy(args)).score),
             float(suff.compute_evaluation(e, target=1, **copy.deepcopy(args)).score)) for e in explanations]
     out["faithfulness"] = {"seconds_per_example": (time.perf_counter() - t) / len(got),
+                           "inputs_per_example": rows_seen[0] / len(got),
                            "aopc_comprehensiveness": [a for a, _ in got], "aopc_sufficiency": [b for _, b in got]}
     json.dump(out, open(sys.argv[2], "w"))
 '''
@@ -288,12 +300,16 @@ def main() -> None:
         row["speedup"] = round(row["ferret_seconds_per_example"] / max(row["ours_seconds_per_example"], 1e-9), 2)
         row["ferret_rows_per_example"] = fer["methods"]["occlusion"]["rows_per_example"]
         row["ours_rows_per_example"] = float(np.mean([len(i.tokens) for i in inputs]))
+        row["ferret_inputs_per_example"] = fer["methods"]["occlusion"].get("inputs_per_example")
+        # equal work per row: ferret deletes one word piece per row, we mask one dataset token's pieces
+        row["speedup_per_row"] = round(row["speedup"] * row["ours_rows_per_example"] / row["ferret_rows_per_example"], 2)
         row["note"] = ("ferret: its tau-LOO evaluator's leave-one-out, one word piece deleted per row and the text "
                        "decoded and re-tokenised; ours: occlusion, each dataset token's pieces masked (rows differ "
                        "in number, see rows_per_example; attributions not compared)")
     if "faithfulness" in report and "faithfulness" in fer:
         f = report["faithfulness"]
         f["ferret_seconds_per_explanation"] = round(fer["faithfulness"]["seconds_per_example"], 4)
+        f["ferret_inputs_per_explanation"] = fer["faithfulness"].get("inputs_per_example")
         f["speedup"] = round(f["ferret_seconds_per_explanation"] / max(f["ours_seconds_per_explanation"], 1e-9), 2)
         f["ferret_mean_aopc"] = {"comprehensiveness": float(np.mean(fer["faithfulness"]["aopc_comprehensiveness"])),
                                  "sufficiency": float(np.mean(fer["faithfulness"]["aopc_sufficiency"]))}
