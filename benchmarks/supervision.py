@@ -309,16 +309,28 @@ def sweep(ds: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- select-then-predict generators -----------------------------------------------------------------
-def rationalizer_scores(dataset: Any, split: str, results: list[Any]) -> dict[str, float | None]:
-    """Accuracy, macro-F1, token F1 (hard rationale, instance macro) and AUPRC (soft scores) of ``results``."""
+def rationalizer_scores(dataset: Any, split: str, results: list[Any], model: Any = None) -> dict[str, float | None]:
+    """Accuracy, macro-F1, token F1 (hard rationale, instance macro) and AUPRC (soft scores) of ``results``;
+    with ``model``, also ERASER comprehensiveness and sufficiency of the hard rationales and their AOPC over the
+    default bins (the faithfulness engine re-runs the whole select-then-predict model on each perturbed input)."""
     import rationalize
 
-    s = rationalize.evaluate(dataset, split, results, aopc_thresholds=None)
+    thresholds = None
+    if model is not None:
+        from rationalize.engine.faithfulness import DEFAULT_AOPC, FaithfulnessEngine
+
+        results = FaithfulnessEngine(model, progress=False).run(dataset, split, results)
+        thresholds = DEFAULT_AOPC
+    s = rationalize.evaluate(dataset, split, results, aopc_thresholds=thresholds)
     cls = s.get("classification_scores", {})
-    return {"accuracy": round(_pick(s, "classification_scores", "accuracy"), 4),
-            "macro_f1": round(float(cls.get("prf", {}).get("macro avg", {}).get("f1-score", float("nan"))), 4),
-            "token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4),
-            "auprc": round(_pick(s, "token_soft_metrics", "auprc"), 4)}
+    out = {"accuracy": round(_pick(s, "classification_scores", "accuracy"), 4),
+           "macro_f1": round(float(cls.get("prf", {}).get("macro avg", {}).get("f1-score", float("nan"))), 4),
+           "token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4),
+           "auprc": round(_pick(s, "token_soft_metrics", "auprc"), 4)}
+    if model is not None:
+        for k in ("comprehensiveness", "sufficiency", "comprehensiveness_aopc", "sufficiency_aopc"):
+            out[k] = round(_pick(s, "classification_scores", k), 4)
+    return out
 
 
 def choose_lambda(runs: list[dict[str, Any]], max_drop: float = 0.01) -> float | None:
@@ -349,6 +361,8 @@ def summarize_rationalizer(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for split in ("val", "test"):
             for k in ("accuracy", "macro_f1", "token_f1", "auprc"):
                 p[f"{split}_{k}"] = mean_ci([r[split][k] for r in rs])
+        for k in ("comprehensiveness", "sufficiency", "comprehensiveness_aopc", "sufficiency_aopc"):
+            p[f"test_{k}"] = mean_ci([r["test"].get(k) for r in rs])  # runs logged before these were added have none
             if lam > 0:
                 paired = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
                 for k in ("macro_f1", "token_f1"):
@@ -410,7 +424,8 @@ def rationalizer(args: argparse.Namespace) -> dict[str, Any]:
                                f"{frac if lam > 0 else 1.0:g} --out OUT"
                                + (f" --train-limit {args.train_limit}" if args.train_limit else ""))}
             for split in ("val", "test"):
-                rec[split] = rationalizer_scores(ds, split, m.predict_results(ds, split, rule=args.rule))
+                rec[split] = rationalizer_scores(ds, split, m.predict_results(ds, split, rule=args.rule),
+                                                 m if split == "test" else None)
             rec["eval_seconds"] = round(time.perf_counter() - t - rec["seconds"], 1)
             log.append(rec)
             done[key] = rec

@@ -9,8 +9,9 @@ words)`` per document, ρ the sparsity target, the same rule as A2R and the equa
 predictor reads only those words. Training draws the top-k of the *perturbed* scores ``θ + ε`` (Perturb-and-
 MAP, ε Sum-of-Gamma noise, which makes the sum of k perturbations Gumbel-distributed); the backward pass is
 I-MLE's: with ``dL/dz`` the predictor's gradient on the selection, the target scores are ``θ' = θ - β ·
-dL/dz`` and the gradient on ``θ`` is ``topk(θ + ε) - topk(θ' + ε)`` (the same noise), the gradient of the
-negative log-likelihood of the target selection. So the generator and the predictor train jointly on the
+dL/dz`` and the gradient on ``θ`` is ``(topk(θ + ε) - topk(θ' + ε)) / β`` (the same noise), the gradient of
+the negative log-likelihood of the target selection (torch-imle omits the 1/β by default; we keep it so that
+the task term and the rationale loss below add at their own scales). So the generator and the predictor train jointly on the
 task loss, and, with ``rationale_supervision=λ``, on the framework's human rationale loss (binary
 cross-entropy of ``σ(θ)`` against the human mask), REFER's "explanation regularization".
 
@@ -40,27 +41,30 @@ def sum_of_gamma_noise(shape: torch.Size, k: float, iterations: int = 10) -> tor
 
 
 class _IMLE(torch.autograd.Function):
-    """``solver(θ + ε)`` forward; I-MLE backward ``solver(θ + ε) - solver(θ - β·g + ε)``."""
+    """``solver(θ + ε)`` forward; I-MLE backward ``solver(θ + ε) - solver(θ - β·g + ε)``, divided by β when
+    ``scale`` (the estimator of the I-MLE paper; torch-imle leaves it out by default, ``do_gradient_scaling``)."""
 
     @staticmethod
     def forward(ctx: Any, theta: torch.Tensor, noise: torch.Tensor, solver: Callable[[torch.Tensor], torch.Tensor],
-                beta: float) -> torch.Tensor:
+                beta: float, scale: bool) -> torch.Tensor:
         z = solver(theta.detach() + noise)
         ctx.save_for_backward(theta.detach(), noise, z)
-        ctx.solver, ctx.beta = solver, beta
+        ctx.solver, ctx.beta, ctx.scale = solver, beta, scale
         return z
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         theta, noise, z = ctx.saved_tensors
         target = ctx.solver(theta - ctx.beta * grad + noise)
-        return z - target, None, None, None
+        diff = z - target
+        return (diff / ctx.beta if ctx.scale else diff), None, None, None, None
 
 
 def imle_top_k(theta: torch.Tensor, solver: Callable[[torch.Tensor], torch.Tensor], noise: torch.Tensor,
-               beta: float = 1.0) -> torch.Tensor:
-    """The 0/1 selection ``solver(θ + noise)`` with I-MLE gradients towards ``θ`` (module docstring)."""
-    return _IMLE.apply(theta, noise, solver, beta)
+               beta: float = 1.0, scale: bool = False) -> torch.Tensor:
+    """The 0/1 selection ``solver(θ + noise)`` with I-MLE gradients towards ``θ`` (module docstring); ``scale``
+    divides the gradient by ``beta``, which matters when it is summed with another loss's gradient."""
+    return _IMLE.apply(theta, noise, solver, beta, scale)
 
 
 class Refer(SelectPredictRationalizer):
@@ -68,18 +72,23 @@ class Refer(SelectPredictRationalizer):
     ``imle_lambda`` (β of the target scores ``θ - β·dL/dz``, default 1000: our loss is the batch-mean
     cross-entropy, so one word's gradient is of the order 1/(batch · words) and a smaller β rarely changes the
     target top-k, i.e. gives zero gradient; on the planted-evidence data β 10 / 100 / 1000 recover 8% / 51% /
-    92% of the evidence in 10 epochs). Exactly k words per document, so there are no sparsity/continuity penalties;
+    92% of the evidence in 10 epochs), and ``imle_scale`` (default True: the gradient is divided by β, the I-MLE
+    paper's estimator; without it the ±1 entries of the I-MLE term drown a summed rationale loss on long documents,
+    see docs/supervision.md). Exactly k words per document, so there are no sparsity/continuity penalties;
     ``complement_weight`` and ``predictor_warmup_steps`` do not apply."""
 
     method = "refer"
     complement_control = False
 
-    def __init__(self, *args: Any, noise_temperature: float = 1.0, imle_lambda: float = 1000.0, **kw: Any):
+    def __init__(self, *args: Any, noise_temperature: float = 1.0, imle_lambda: float = 1000.0,
+                 imle_scale: bool = True, **kw: Any):
         if noise_temperature < 0 or imle_lambda <= 0:
             raise ValueError(f"need noise_temperature >= 0 and imle_lambda > 0, got {noise_temperature}, {imle_lambda}")
-        super().__init__(*args, noise_temperature=noise_temperature, imle_lambda=imle_lambda, **kw)
+        super().__init__(*args, noise_temperature=noise_temperature, imle_lambda=imle_lambda, imle_scale=imle_scale,
+                         **kw)
         self.noise_temperature = noise_temperature
         self.imle_lambda = imle_lambda
+        self.imle_scale = imle_scale
 
     def select(self, batch: Batch) -> Selection:
         """Top-k of the perturbed scores with I-MLE gradients in training; top-k of the scores at eval;
@@ -93,7 +102,7 @@ class Refer(SelectPredictRationalizer):
         if self.training:
             k = max(1.0, self.sparsity_ * float(batch["selectable"].sum(1).float().mean()))
             noise = self.noise_temperature * sum_of_gamma_noise(theta.shape, k)
-            z = imle_top_k(theta, solver, noise, self.imle_lambda)
+            z = imle_top_k(theta, solver, noise, self.imle_lambda, self.imle_scale)
         else:
             z = solver(theta)
         return self._finish(z, probs, batch)
