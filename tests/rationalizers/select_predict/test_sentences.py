@@ -73,3 +73,23 @@ def test_sentence_a2r_finds_the_evidence_sentences(synth):
         marked = {i for ev in ex.evidences for i in range(ev.start_sentence, ev.end_sentence)}
         gold.append(len(marked) / len(doc.sentences))
     assert scores["sentence_soft_metrics"]["auprc"] > float(np.mean(gold)) + 0.3, scores["sentence_soft_metrics"]
+
+
+def test_singularity_random_selection_is_whole_sentences_as_many_as_selected(synth):
+    # ECHR singularity at sentence level: the random rival rationale has the rationale's number of sentences
+    model = SentenceGumbel(**FAST, sparsity=0.3, continuity=1.0, comprehensiveness_weight=1.0, singularity_weight=1.0)
+    model.fit(synth, config=quick_config(epochs=1, max_steps_per_epoch=2))
+    batch = model.collate(model.items(synth, "train")[:6])
+    torch.manual_seed(0)
+    z = model.top_k_selection(batch, torch.rand(batch["word_mask"].shape))  # 30% of each document's sentences
+    draws = [model.random_selection(batch, z) for _ in range(5)]
+    sent, sel = batch["sent"], batch["selectable"]
+    assert not torch.equal(draws[0], draws[1])  # random, not the rationale again
+    for r in draws:
+        assert torch.equal(r[~sel], (batch["word_mask"] & ~sel).float()[~sel])  # query 1, padding 0
+        for i in range(sent.shape[0]):
+            ids = sent[i][sent[i] >= 0].unique()
+            picked = [s for s in ids if r[i][sent[i] == s].unique().tolist() == [1.0]]
+            assert all(r[i][sent[i] == s].unique().numel() == 1 for s in ids)  # whole sentences only
+            wanted = sum(bool(z[i][sent[i] == s].max() > 0) for s in ids)
+            assert len(picked) == wanted

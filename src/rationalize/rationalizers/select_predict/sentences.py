@@ -233,6 +233,18 @@ class SentenceUnits:
         sel, wm = batch["selectable"], batch["word_mask"]
         return torch.where(sel, z, (wm & ~sel).float())
 
+    def random_selection(self, batch: Batch, z: torch.Tensor) -> torch.Tensor:
+        """ECHR singularity's random rationale at this level: as many uniformly random whole sentences per
+        example as ``z`` selects; query words 1, padding 0 (torch's global generator, as the word level)."""
+        sent, first = batch["sent"], batch["sent_first"]
+        present = first >= 0
+        counts = ((torch.gather(z, 1, first.clamp(min=0)) > 0) & present).sum(1)
+        keys = torch.rand(first.shape).masked_fill(~present, 2.0)  # present sentences first, in random order
+        pick = (keys.argsort(1).argsort(1) < counts.unsqueeze(1)) & present
+        words = torch.gather(pick.float(), 1, sent.clamp(min=0)) * (sent >= 0)
+        sel = batch["selectable"]
+        return torch.where(sel, words, (batch["word_mask"] & ~sel).float())
+
     # -- objective: the selection rate counts sentences
     def sentence_rate(self, batch: Batch, z: torch.Tensor) -> torch.Tensor:
         """Per example: the fraction of its (visible) sentences selected."""
