@@ -38,6 +38,7 @@ import os
 import time
 
 import numpy as np
+from _machine import machine  # benchmarks/_machine.py (this folder is on sys.path when run as a script)
 
 
 def main() -> None:
@@ -225,6 +226,7 @@ def main() -> None:
                 f"(one-at-a-time baselines on the first {m})",
         "model": "MiniLM-L6 (minilm), untrained 2-label head, 512-piece windows",
         "threads": args.threads,
+        "machine": machine(),
         "timing_note": "cpu = process CPU seconds (robust on a shared machine), wall = elapsed seconds",
         "perturbed_inputs_per_example": per_example,
         "windows_per_example": len(windows) / n,
