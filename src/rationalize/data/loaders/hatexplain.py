@@ -146,7 +146,7 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
         raise ValueError(f"undecided must be 'drop' or 'keep', not {undecided!r}")
     root = Path(path)
     problems: list[DataError] = []
-    sources: list[tuple[str, Path, dict[str, Any], str]] = []  # split, file, posts, text
+    sources: list[tuple[str, Path, dict[str, Any], Any]] = []  # split, file, posts, post id -> line
     unloaded: dict[str, frozenset[str]] = {}
     other_labels: set[str] = set()
     if splits is not None and not (root / "dataset.json").exists():
@@ -162,8 +162,9 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
         data, text = _read_json(root / "dataset.json", problems)
         divisions, _ = _read_json(root / "post_id_divisions.json", problems) if (root / "post_id_divisions.json").exists() else ({}, "")
         if isinstance(data, dict):
+            line_of = _line_finder(text)
             if not divisions:
-                sources.append(("train", root / "dataset.json", data, text))
+                sources.append(("train", root / "dataset.json", data, line_of))
             elif isinstance(divisions, dict):
                 for split in ("train", "val", "test"):
                     ids = divisions.get(split, [])
@@ -171,7 +172,7 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
                     if missing:
                         problems.append(DataError(root / "post_id_divisions.json", None, split,
                                                   f"lists {len(missing)} post ids not in dataset.json (first: {missing[0]!r})"))
-                    sources.append((split, root / "dataset.json", {i: data[i] for i in ids if i in data}, text))
+                    sources.append((split, root / "dataset.json", {i: data[i] for i in ids if i in data}, line_of))
         elif data is not None:
             problems.append(DataError(root / "dataset.json", None, None, "must be a JSON object keyed by post id"))
     else:
@@ -180,7 +181,7 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
             if f.exists() and split not in unloaded:
                 data, text = _read_json(f, problems)
                 if isinstance(data, dict):
-                    sources.append((split, f, data, text))
+                    sources.append((split, f, data, _line_finder(text)))
                 elif data is not None:
                     problems.append(DataError(f, None, None, "must be a JSON object keyed by post id"))
     if not sources and not problems:
@@ -189,10 +190,11 @@ def load_hatexplain(path: str | Path, undecided: str = "drop", name: str = "hate
     built: dict[str, list[Example]] = {}
     dropped: list[str] = []
     seen: dict[str, str] = {}
-    for split, f, posts, text in sources:
-        line_of = _line_finder(text)
+    text = data = None  # the files' text and parsed objects live on only in ``sources``, which is consumed below
+    for split, f, posts, line_of in sources:
         examples = built.setdefault(split, [])
-        for key, post in posts.items():
+        for key in list(posts):
+            post = posts.pop(key)  # each parsed post is freed once built: its JSON and its Document never both peak
             doc, ex, errs = parse_post(key, post, f, line_of(key))
             problems.extend(errs)
             if ex is None or doc is None:
