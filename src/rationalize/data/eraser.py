@@ -11,6 +11,8 @@ compare ids as strings, so they become ``str`` here.
 
 from __future__ import annotations
 
+from sys import intern
+
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -247,7 +249,8 @@ def _parse_evidence(ev: Any, path: str, err, documents: dict[str, Document] | No
                 ok = False
     if not ok:
         return None
-    return Evidence(ev["docid"], s, e, ss, es, ev.get("text", "") or "")
+    # one string per distinct document id and evidence text (claims share them: FEVER repeats each many times)
+    return Evidence(intern(ev["docid"]), s, e, ss, es, intern(ev.get("text", "") or ""))
 
 
 def load_eraser(path: str | Path, splits: Iterable[str] | None = None, name: str | None = None) -> Dataset:
@@ -268,12 +271,10 @@ def load_eraser(path: str | Path, splits: Iterable[str] | None = None, name: str
         if split not in present:
             raise MissingSplitError(name or root.name, split, present)
     problems: list[DataError] = []
-    # some splits: read their lines first, to read only the documents they use; all: stream each file
-    records: dict[str, list[tuple[int, Any]]] = {}
-    if splits is not None:
-        records = {split: list(iter_jsonl(root / f"{split}.jsonl", errors=problems)) for split in wanted}
+    # some splits: a first streaming pass collects the documents they use (its bad lines are reported by the
+    # second pass), so that only those are read and no split's parsed lines are ever held all at once
     used = None if splits is None else {
-        d for recs in records.values() for _, rec in recs if isinstance(rec, dict)
+        d for split in wanted for _, rec in iter_jsonl(root / f"{split}.jsonl", errors=[]) if isinstance(rec, dict)
         for d in [*_docids_of(rec), *_evidence_docids(rec)]}
     doc_problems: list[DataError] = []
     documents = read_documents(root, docids=used, problems=doc_problems)
@@ -285,7 +286,7 @@ def load_eraser(path: str | Path, splits: Iterable[str] | None = None, name: str
     for split in wanted:
         f = root / f"{split}.jsonl"
         examples: list[Example] = []
-        for lineno, rec in records[split] if split in records else iter_jsonl(f, errors=problems):
+        for lineno, rec in iter_jsonl(f, errors=problems):
             ex, errs = parse_annotation(rec, f, lineno, documents)
             problems.extend(errs)
             if ex is None:
