@@ -133,6 +133,13 @@ def human_transition_rate(dataset: Dataset, split: str) -> float:
     return float(np.mean(rates)) if rates else 0.0
 
 
+def random_subset(allowed: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """``(B, N)`` bool: per row, ``counts[row]`` positions drawn uniformly among the ``allowed`` ones (torch's
+    global generator): the random rival rationales of ECHR's singularity, over words or sentences."""
+    keys = torch.rand(allowed.shape).masked_fill(~allowed, 2.0)  # allowed positions first, in random order
+    return (keys.argsort(1).argsort(1) < counts.unsqueeze(1)) & allowed
+
+
 class SelectPredictRationalizer(nn.Module):
     """Base class; see the module docstring. Parameters (stored as given, sklearn-style):
 
@@ -403,10 +410,7 @@ class SelectPredictRationalizer(nn.Module):
         """A uniformly random 0/1 selection of as many document words per example as ``z`` selects
         (``z > 0``); query words 1, padding 0. Uses torch's global generator (seeded by the training loop)."""
         sel = batch["selectable"]
-        counts = ((z > 0) & sel).sum(1)
-        keys = torch.rand(z.shape).masked_fill(~sel, 2.0)  # document words first, in random order
-        ranks = keys.argsort(1).argsort(1)
-        pick = (ranks < counts.unsqueeze(1)) & sel
+        pick = random_subset(sel, ((z > 0) & sel).sum(1))
         return torch.where(sel, pick.float(), (batch["word_mask"] & ~sel).float())
 
     def echr_terms(self, batch: Batch, z: torch.Tensor, ce: torch.Tensor) -> dict[str, torch.Tensor]:

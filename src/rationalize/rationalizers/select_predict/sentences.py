@@ -39,7 +39,13 @@ from rationalize.engine.training import eval_mode, iterate_minibatches
 from rationalize.errors import RationalizeError
 from rationalize.rationalizers.discretize import k_tokens, top_k
 from rationalize.rationalizers.select_predict.a2r import A2R
-from rationalize.rationalizers.select_predict.framework import Batch, Item, Selection, SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import (
+    Batch,
+    Item,
+    Selection,
+    SelectPredictRationalizer,
+    random_subset,
+)
 from rationalize.rationalizers.select_predict.gumbel import GumbelRationalizer
 
 SENTENCE_END = frozenset({".", "!", "?"})
@@ -238,9 +244,7 @@ class SentenceUnits:
         example as ``z`` selects; query words 1, padding 0 (torch's global generator, as the word level)."""
         sent, first = batch["sent"], batch["sent_first"]
         present = first >= 0
-        counts = ((torch.gather(z, 1, first.clamp(min=0)) > 0) & present).sum(1)
-        keys = torch.rand(first.shape).masked_fill(~present, 2.0)  # present sentences first, in random order
-        pick = (keys.argsort(1).argsort(1) < counts.unsqueeze(1)) & present
+        pick = random_subset(present, ((torch.gather(z, 1, first.clamp(min=0)) > 0) & present).sum(1))
         words = torch.gather(pick.float(), 1, sent.clamp(min=0)) * (sent >= 0)
         sel = batch["selectable"]
         return torch.where(sel, words, (batch["word_mask"] & ~sel).float())
