@@ -361,12 +361,12 @@ def summarize_rationalizer(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for split in ("val", "test"):
             for k in ("accuracy", "macro_f1", "token_f1", "auprc"):
                 p[f"{split}_{k}"] = mean_ci([r[split][k] for r in rs])
-        for k in ("comprehensiveness", "sufficiency", "comprehensiveness_aopc", "sufficiency_aopc"):
-            p[f"test_{k}"] = mean_ci([r["test"].get(k) for r in rs])  # runs logged before these were added have none
             if lam > 0:
                 paired = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
                 for k in ("macro_f1", "token_f1"):
                     p[f"{split}_{k}_gain"] = mean_ci([r[split][k] - b[split][k] for r, b in paired])
+        for k in ("comprehensiveness", "sufficiency", "comprehensiveness_aopc", "sufficiency_aopc"):
+            p[f"test_{k}"] = mean_ci([r["test"].get(k) for r in rs])  # runs logged before these were added have none
         points.append(p)
     for p, on in zip(points, pareto([(p["test_macro_f1"]["mean"], p["test_token_f1"]["mean"]) for p in points])):
         p["pareto"] = on

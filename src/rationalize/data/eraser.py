@@ -11,11 +11,10 @@ compare ids as strings, so they become ``str`` here.
 
 from __future__ import annotations
 
-from sys import intern
-
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from rationalize.data.jsonl import describe, iter_jsonl, not_a, write_jsonl
