@@ -17,7 +17,9 @@
    position of every held-out 80-token passage (movies validation reviews, held-out FEVER pages), explaining
    the model's own prediction and the observed token (searched only where the full context predicts it):
    recovery, length and seconds per target with bootstrap 95% intervals, and lengths paired across arms on
-   the passages both recovered. Arms are written to ``--out-dir`` as they finish; a rerun reuses them.
+   the passages both recovered, and the recovery rate within every smaller cap (one search gives them all).
+   Arms are written to ``--out-dir`` as they finish, keyed by ``--max-steps``; the fine-tuned weights are kept
+   there too, so a rerun with another cap evaluates without retraining.
    Only this section runs with ``--compat``.
 
     nice -n 10 python benchmarks/greedy.py [--skip-smollm2 | --skip-synthetic] [--steps 4] [--threads 2]
@@ -246,6 +248,18 @@ def _summary(res: list, ids: list[int]) -> dict:
             "max_seconds": round(float(max(r.seconds for r in sel)), 2)}
 
 
+def _within_caps(rec: dict, max_steps: int) -> dict:
+    """Recovery rate within each cap up to ``max_steps``, from one search capped at ``max_steps``. Greedy is
+    deterministic and adds one token per step, so a search capped at ``c`` recovers a target exactly when the
+    longer search recovered it with a rationale of at most ``c`` tokens: one run gives the whole curve."""
+    ids = list(rec["lengths"])
+    if not ids:
+        return {}
+    caps = sorted({c for c in (4, 8, 16, 24, 32, 48, 64) if c <= max_steps} | {max_steps})
+    return {str(c): round(float(np.mean([rec["recovered"][i] and rec["lengths"][i] <= c for i in ids])), 3)
+            for c in caps}
+
+
 def _evaluate(ad, corpus: dict, max_steps: int) -> dict:
     """Cost check and greedy search of one model: full-context perplexity per held-out source, perplexity on
     word-dropped contexts (what compatibility is about), then greedy on every held-out passage's last position,
@@ -317,13 +331,18 @@ def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, cont
     init = {k: v.detach().clone() for k, v in ad.model.state_dict().items()}
     arms: dict = {}
     for arm, full_prob in (("pretrained", None), ("full_context_finetune", 1.0), ("compatible", 0.5)):
-        path = out / f"{arm}.json"
+        path = out / f"{arm}_cap{max_steps}.json"
         if path.exists():
             arms[arm] = json.loads(path.read_text())
             continue
         ad.model.load_state_dict(init)
         rec: dict = {"arm": arm, "uptime_start": _uptime()}
-        if full_prob is not None:
+        weights, trained = out / f"{arm}.pt", out / f"{arm}_train.json"
+        if full_prob is not None and weights.exists() and trained.exists():
+            # the fine-tuned weights of an earlier run with other evaluation settings: no retraining
+            ad.model.load_state_dict(torch.load(weights, map_location="cpu"))
+            rec["train"] = json.loads(trained.read_text())
+        elif full_prob is not None:
             t0 = time.perf_counter()
             losses = finetune_compatible(ad.model, train, steps=ft_steps, batch_size=batch_size, lr=lr,
                                          full_context_prob=full_prob, seed=seed, pad_id=pad, max_length=64,
@@ -335,6 +354,8 @@ def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, cont
                             "seconds_per_step": round((time.perf_counter() - t0) / ft_steps, 3),
                             "first_10_mean_loss": round(float(np.mean(losses[:10])), 3),
                             "last_10_mean_loss": round(float(np.mean(losses[-10:])), 3)}
+            torch.save(ad.model.state_dict(), weights)
+            trained.write_text(json.dumps(rec["train"]))
             print(json.dumps({arm: rec["train"]}), flush=True)
         rec.update(_evaluate(ad, corpus, max_steps))
         rec["uptime_end"] = _uptime()
@@ -345,6 +366,7 @@ def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, cont
     for key in ("predicted", "observed"):
         summary[key] = {
             "recovered_rate_among_predicted": {a: arms[a][key]["searched"].get("recovered_rate") for a in arms},
+            "recovered_within_cap": {a: _within_caps(arms[a][key], max_steps) for a in arms},
             "compatible_vs_pretrained": _paired(base, comp, key),
             "compatible_vs_full_context_finetune": _paired(ctrl, comp, key),
             "full_context_finetune_vs_pretrained": _paired(base, ctrl, key),
