@@ -338,8 +338,11 @@ def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, cont
         ad.model.load_state_dict(init)
         rec: dict = {"arm": arm, "uptime_start": _uptime()}
         weights, trained = out / f"{arm}.pt", out / f"{arm}_train.json"
-        if full_prob is not None and weights.exists() and trained.exists():
-            # the fine-tuned weights of an earlier run with other evaluation settings: no retraining
+        same = {"full_context_prob": full_prob, "steps": ft_steps, "batch_size": batch_size, "lr": lr,
+                "bf16_autocast": bf16}
+        if (full_prob is not None and weights.exists() and trained.exists()
+                and all(json.loads(trained.read_text()).get(k) == v for k, v in same.items())):
+            # weights fine-tuned with these settings by a run with other evaluation settings: no retraining
             ad.model.load_state_dict(torch.load(weights, map_location="cpu"))
             rec["train"] = json.loads(trained.read_text())
         elif full_prob is not None:
