@@ -74,15 +74,32 @@ def _pick(scores: dict, *path: str) -> float:
     return float(cur)
 
 
-def plausibility(model: Any, dataset: Any, split: str, method: str) -> dict[str, float]:
-    """Token F1 (top-k, ERASER's k) and AUPRC of ``method``'s attributions vs the human rationales, plus the
-    share of examples whose single highest-scored token is a shortcut word (synthetic data only)."""
+def iou_f1(scores: dict) -> float:
+    """ERASER's IOU F1 (macro over instances, threshold 0.5) from an :func:`rationalize.evaluate` dict."""
+    ious = scores.get("iou_scores") or []
+    return round(float(ious[0]["macro"]["f1"]), 4) if ious else float("nan")
+
+
+def plausibility(model: Any, dataset: Any, split: str, method: str, faithfulness: bool = False) -> dict[str, float]:
+    """Token F1 (top-k, ERASER's k), IOU F1 and AUPRC of ``method``'s attributions vs the human rationales, plus
+    the share of examples whose single highest-scored token is a shortcut word (synthetic data only). With
+    ``faithfulness``, also ERASER comprehensiveness / sufficiency of the top-k rationale and their AOPC over the
+    default bins (the faithfulness engine re-runs ``model`` on each perturbed input)."""
     import rationalize
 
     results = rationalize.load_rationalizer(method, model=model, batch=16).fit(dataset).rationalize(dataset, split)
-    s = rationalize.evaluate(dataset, split, results, aopc_thresholds=None)
-    row = {"token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4),
+    thresholds = None
+    if faithfulness:
+        from rationalize.engine.faithfulness import DEFAULT_AOPC, FaithfulnessEngine
+
+        results = FaithfulnessEngine(model, progress=False).run(dataset, split, results)
+        thresholds = DEFAULT_AOPC
+    s = rationalize.evaluate(dataset, split, results, aopc_thresholds=thresholds)
+    row = {"token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4), "iou_f1": iou_f1(s),
            "auprc": round(_pick(s, "token_soft_metrics", "auprc"), 4)}
+    if faithfulness:
+        for k in ("comprehensiveness", "sufficiency", "comprehensiveness_aopc", "sufficiency_aopc"):
+            row[k] = round(_pick(s, "classification_scores", k), 4)
     index = dataset.example_index(split)
     if "shortcut_positions" in next(iter(index.values())).metadata:
         hits = []
@@ -102,8 +119,10 @@ def load_avg() -> str:
 
 
 def run_one(dataset: Any, *, seed: int, weight: float, fraction: float, target: str, methods: list[str],
-            eval_splits: list[str], plaus_split: str, train_kw: dict[str, Any]) -> dict[str, Any]:
-    """Train one classifier (supervised when ``weight`` > 0) and score it; returns the row."""
+            eval_splits: list[str], plaus_split: str, train_kw: dict[str, Any],
+            faithfulness: bool = False) -> dict[str, Any]:
+    """Train one classifier (supervised when ``weight`` > 0) and score it (with ``faithfulness``, also the
+    comprehensiveness / sufficiency of each method's top-k rationale); returns the row."""
     import torch
 
     from rationalize.models.supervision import RationaleSupervision
@@ -121,7 +140,7 @@ def run_one(dataset: Any, *, seed: int, weight: float, fraction: float, target: 
                            "val_accuracy": round(float(hist.best_value or float("nan")), 4)}
     for split in eval_splits:
         row[split] = {k: round(v, 4) for k, v in classifier_metrics(model, dataset, split).items()}
-    row["plausibility"] = {m: plausibility(model, dataset, plaus_split, m) for m in methods}
+    row["plausibility"] = {m: plausibility(model, dataset, plaus_split, m, faithfulness) for m in methods}
     return row
 
 
@@ -278,7 +297,7 @@ def sweep(ds: Any, args: argparse.Namespace) -> dict[str, Any]:
                    f"/seed{seed}")
             if key not in done:
                 row = run_one(ds, seed=seed, weight=w, fraction=f, target=args.target, methods=args.methods,
-                              eval_splits=["test"], plaus_split="test", train_kw=train_kw)
+                              eval_splits=["test"], plaus_split="test", train_kw=train_kw, faithfulness=True)
                 row = {"id": key, **row, "command": (
                     f"rationalize train classifier --data DATA --encoder {args.encoder} --vectors {args.vectors} --hidden "
                     f"{args.hidden} --epochs {args.epochs} --lr 1e-3 --batch-size 16 --patience 2 --seed {seed} --out OUT"
@@ -298,7 +317,16 @@ def sweep(ds: Any, args: argparse.Namespace) -> dict[str, Any]:
              "seconds": mean_ci([r["seconds"] for r in rs])}
         for m in args.methods:
             p[f"{m}_token_f1"] = mean_ci([r["plausibility"][m]["token_f1"] for r in rs])
-            p[f"{m}_auprc"] = mean_ci([r["plausibility"][m]["auprc"] for r in rs])
+            for k in ("auprc", "iou_f1", "comprehensiveness", "sufficiency", "comprehensiveness_aopc",
+                      "sufficiency_aopc"):  # all but AUPRC are absent from runs logged before they were added
+                p[f"{m}_{k}"] = mean_ci([r["plausibility"][m].get(k) for r in rs])
+        if w > 0:  # paired by seed against the unsupervised run
+            base = {r["seed"]: r for r in runs if r["lambda"] == 0}
+            pairs = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
+            p["macro_f1_change"] = mean_ci([r["test"]["macro_f1"] - b["test"]["macro_f1"] for r, b in pairs])
+            for m in args.methods:
+                p[f"{m}_token_f1_gain"] = mean_ci([r["plausibility"][m]["token_f1"] - b["plausibility"][m]["token_f1"]
+                                                   for r, b in pairs])
         points.append(p)
     front_method = args.methods[0]
     for p, on in zip(points, pareto([(p["macro_f1"]["mean"], p[f"{front_method}_token_f1"]["mean"]) for p in points])):
@@ -325,7 +353,7 @@ def rationalizer_scores(dataset: Any, split: str, results: list[Any], model: Any
     cls = s.get("classification_scores", {})
     out = {"accuracy": round(_pick(s, "classification_scores", "accuracy"), 4),
            "macro_f1": round(float(cls.get("prf", {}).get("macro avg", {}).get("f1-score", float("nan"))), 4),
-           "token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4),
+           "token_f1": round(_pick(s, "token_prf", "instance_macro", "f1"), 4), "iou_f1": iou_f1(s),
            "auprc": round(_pick(s, "token_soft_metrics", "auprc"), 4)}
     if model is not None:
         for k in ("comprehensiveness", "sufficiency", "comprehensiveness_aopc", "sufficiency_aopc"):
@@ -359,8 +387,8 @@ def summarize_rationalizer(runs: list[dict[str, Any]]) -> dict[str, Any]:
         p: dict[str, Any] = {"lambda": lam, "fraction": frac, "seeds": sorted(r["seed"] for r in rs),
                              "seconds": mean_ci([r["seconds"] for r in rs])}
         for split in ("val", "test"):
-            for k in ("accuracy", "macro_f1", "token_f1", "auprc"):
-                p[f"{split}_{k}"] = mean_ci([r[split][k] for r in rs])
+            for k in ("accuracy", "macro_f1", "token_f1", "auprc", "iou_f1"):
+                p[f"{split}_{k}"] = mean_ci([r[split].get(k) for r in rs])  # iou_f1: only in newer records
             if lam > 0:
                 paired = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
                 for k in ("macro_f1", "token_f1"):
@@ -468,6 +496,7 @@ def main() -> None:
     m.add_argument("--max-length", type=int, default=400)
     m.add_argument("--train-limit", type=int, default=None)
     m.add_argument("--methods", nargs="+", default=["attention", "saliency"])
+    m.add_argument("--log", default=None, help="resumable JSONL log, one line per training run")
     h = sub.add_parser("hatexplain")
     h.add_argument("--data", default="/work/shared/data/hatexplain")
     h.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
