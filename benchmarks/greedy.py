@@ -311,12 +311,18 @@ def _paired(a: dict, b: dict, key: str) -> dict:
             "shorter_longer_equal": [int((lb < la).sum()), int((lb > la).sum()), int((lb == la).sum())]}
 
 
+ARMS = ("pretrained", "full_context_finetune", "compatible")
+
+
 def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, context: int, lr: float,
-           pieces_per_source: int, out_dir: str, seed: int = 0, bf16: bool = False) -> dict:
+           pieces_per_source: int, out_dir: str, seed: int = 0, bf16: bool = False,
+           arms_run: tuple[str, ...] = ARMS) -> dict:
     """Three arms on the same data, seed and evaluation: the pretrained model, a control fine-tuned on the same
     pieces for the same steps with full contexts only, and compatibility fine-tuning (word dropout). The
     control separates what word dropout does from what in-domain fine-tuning does (the held-out text is the
-    training domains' own). Each arm's result is written to ``out_dir`` when it finishes and reused on a rerun."""
+    training domains' own). Each arm's result is written to ``out_dir`` when it finishes and reused on a rerun
+    with the same evaluation (cap, passages, context). ``arms_run`` picks a subset (the paired comparisons need
+    both of their arms; the others are left out of the summary)."""
     from pathlib import Path
 
     from rationalize.models.lm import load_lm
@@ -331,7 +337,10 @@ def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, cont
     init = {k: v.detach().clone() for k, v in ad.model.state_dict().items()}
     arms: dict = {}
     for arm, full_prob in (("pretrained", None), ("full_context_finetune", 1.0), ("compatible", 0.5)):
-        path = out / f"{arm}_cap{max_steps}.json"
+        if arm not in arms_run:
+            continue
+        suffix = "" if (n_passages, context) == (80, 80) else f"_p{n_passages}_c{context}"
+        path = out / f"{arm}_cap{max_steps}{suffix}.json"
         if path.exists():
             arms[arm] = json.loads(path.read_text())
             continue
@@ -364,22 +373,18 @@ def compat(ft_steps: int, batch_size: int, n_passages: int, max_steps: int, cont
         rec["uptime_end"] = _uptime()
         path.write_text(json.dumps(rec))
         arms[arm] = rec
-    base, ctrl, comp = arms["pretrained"], arms["full_context_finetune"], arms["compatible"]
-    summary = {}
+    pairs = [(b, c) for b, c in (("pretrained", "compatible"), ("full_context_finetune", "compatible"),
+                                 ("pretrained", "full_context_finetune")) if b in arms and c in arms]
+    summary: dict = {}
     for key in ("predicted", "observed"):
         summary[key] = {
             "recovered_rate_among_predicted": {a: arms[a][key]["searched"].get("recovered_rate") for a in arms},
             "recovered_within_cap": {a: _within_caps(arms[a][key], max_steps) for a in arms},
-            "compatible_vs_pretrained": _paired(base, comp, key),
-            "compatible_vs_full_context_finetune": _paired(ctrl, comp, key),
-            "full_context_finetune_vs_pretrained": _paired(base, ctrl, key),
-        }
+        } | {f"{c}_vs_{b}": _paired(arms[b], arms[c], key) for b, c in pairs}
     summary["perplexity_change"] = {
-        "compatible_vs_pretrained": {k: round(comp["perplexity"][k] / base["perplexity"][k] - 1, 4)
-                                     for k in base["perplexity"]},
-        "compatible_vs_full_context_finetune": {k: round(comp["perplexity"][k] / ctrl["perplexity"][k] - 1, 4)
-                                                for k in base["perplexity"]},
-    }
+        f"{c}_vs_{b}": {k: round(arms[c]["perplexity"][k] / arms[b]["perplexity"][k] - 1, 4)
+                        for k in arms[b]["perplexity"]}
+        for b, c in pairs if c == "compatible"}
     return {"model": "smollm2", "context_tokens": context, "max_steps": max_steps, "passages": len(corpus["passages"]),
             "summary": summary, "arms": {a: {k: v for k, v in r.items() if k not in ("predicted", "observed")}
                                          | {key: r[key]["searched"] for key in ("predicted", "observed")}
@@ -411,12 +416,14 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="fine-tune under bfloat16 autocast (evaluation stays float32)")
     ap.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[1] / "runs" / "greedy_compat"),
                     help="per-arm results, reused on a rerun")
+    ap.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="which arms of --compat to run")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     if a.compat:
         print(json.dumps({"compat": compat(a.ft_steps, a.batch_size, a.passages, a.max_steps, a.context, a.lr,
-                                           a.pieces_per_source, a.out_dir, bf16=a.bf16)}, indent=2))
+                                           a.pieces_per_source, a.out_dir, bf16=a.bf16,
+                                           arms_run=tuple(a.arms))}, indent=2))
         return
     out = {} if a.skip_synthetic else {"synthetic": synthetic()}
     if not a.skip_smollm2:
