@@ -47,6 +47,9 @@ def load_arm(spec: str, tag: str | None) -> dict[int, dict]:
             missing = [key for _, key in METRICS if key not in per_review]
             if missing:
                 sys.exit(f"{log}:{n}: field top-k.per_review lacks {', '.join(missing)}")
+            if rec["seed"] in runs:
+                sys.exit(f"{log}:{n}: field seed: a second run for seed {rec['seed']} "
+                         f"({runs[rec['seed']]['id']} and {rec['id']}); pick one with --tag-a / --tag-b")
             runs[rec["seed"]] = rec
     if not runs:
         sys.exit(f"{log}: no run of method {method!r} at noise {noise_f}" + (f" with {tag!r} in its id" if tag else ""))
