@@ -284,6 +284,7 @@ def train_arm(method: str, noise: float, seed: int, key: str, settings: dict, ds
               max_steps_per_epoch=s["max_steps_per_epoch"], noise_injection=noise, sparsity=s["sparsity"],
               **s["params"])
     rec = {"method": method, "noise": noise, "seed": seed, "train_seconds": m.train_seconds_,
+           "lr": s["lr"], "patience": s["patience"], "batch_size": s["batch_size"], "threads": torch.get_num_threads(),
            "load_start": load_start, "load_end": list(os.getloadavg()),
            "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
            "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"},

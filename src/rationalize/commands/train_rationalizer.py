@@ -59,6 +59,11 @@ def register(app: typer.Typer) -> None:
         input_mode: str = typer.Option(None, "--input-mode", help="mask or delete (default: mask; delete for fresh)."),
         embeddings: str = typer.Option("glove50", "--embeddings", help="Word vectors for bigru/cnn: glove50, spacy-md or none."),
         hidden: int = typer.Option(100, "--hidden", help="GRU hidden size per direction / CNN channels."),
+        predictor_encoder: str = typer.Option(None, "--predictor-encoder",
+                                              help="The predictor's encoder if not --encoder's: bigru or cnn "
+                                              "(with a bigru/cnn generator)."),
+        predictor_hidden: int = typer.Option(None, "--predictor-hidden", min=1,
+                                             help="The predictor's size if not --hidden's."),
         max_length: int = typer.Option(2048, "--max-length", help="Document words kept per example."),
         warmup_steps: int = typer.Option(50, "--warmup-steps", help="Steps before the sparsity terms ramp in."),
         predictor_warmup_steps: int = typer.Option(0, "--predictor-warmup-steps",
@@ -105,6 +110,11 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"{method} selects whole sentences and has no continuity term", param_hint="--continuity")
         if encoder not in ENCODER_NAMES and not (Path(encoder) / "config.json").is_file():
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
+        if predictor_encoder not in (None, encoder) and not (predictor_encoder in ("bigru", "cnn") and encoder in ("bigru", "cnn")):
+            raise typer.BadParameter(f"{predictor_encoder!r} with --encoder {encoder!r}: a different predictor encoder "
+                                     "must be bigru or cnn, with a bigru or cnn generator", param_hint="--predictor-encoder")
+        if method == "fresh" and (predictor_encoder is not None or predictor_hidden is not None):
+            raise typer.BadParameter("fresh's predictor is --encoder/--hidden", param_hint="--predictor-encoder")
         check_weight_and_fraction(rationale_supervision, supervised_fraction)
         if threads:
             torch.set_num_threads(threads)
@@ -115,7 +125,8 @@ def register(app: typer.Typer) -> None:
         # only train and val are read (a missing train names the splits there are, before any network is built)
         ds = load_splits(data, ["train"], ["val"]).subsample("train", train_limit, seed)
         params: dict[str, Any] = dict(
-            encoder=encoder, embeddings=None if embeddings == "none" else embeddings, hidden=hidden, sparsity=sparsity,
+            encoder=encoder, embeddings=None if embeddings == "none" else embeddings, hidden=hidden,
+            predictor_encoder=predictor_encoder, predictor_hidden=predictor_hidden, sparsity=sparsity,
             continuity=continuity, sparsity_weight=sparsity_weight, continuity_weight=continuity_weight,
             complement_weight=complement_weight, max_length=max_length, warmup_steps=warmup_steps,
             predictor_warmup_steps=predictor_warmup_steps, rationale_supervision=rationale_supervision,

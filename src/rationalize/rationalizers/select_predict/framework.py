@@ -140,12 +140,22 @@ def random_subset(allowed: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     return (keys.argsort(1).argsort(1) < counts.unsqueeze(1)) & allowed
 
 
+WORD_VECTOR_ENCODERS = ("bigru", "cnn")
+"""Encoders over word vectors (:mod:`rationalize.models.encoders`); the others are Hugging Face encoders."""
+
+
 class SelectPredictRationalizer(nn.Module):
     """Base class; see the module docstring. Parameters (stored as given, sklearn-style):
 
     encoder: ``bigru`` | ``cnn`` (word vectors) or ``minilm`` / a Hugging Face name or folder.
     embeddings: word vectors for bigru/cnn (``glove50``, ``spacy-md``, or ``None`` for random 50-d).
     hidden: GRU hidden size per direction / CNN channels per width.
+    predictor_encoder, predictor_hidden: the predictor's own encoder and size (``None``: the generator's
+        ``encoder`` / ``hidden``). Generator and predictor are separate networks anyway, so they need not share an
+        architecture: e.g. a BiGRU generator (context along the whole review, which ranks the annotated words
+        better) with a CNN predictor (which classifies a sparse selection better and is cheaper). Both must be
+        word-vector encoders (``bigru``/``cnn``, one vocabulary), or both the same Hugging Face encoder. The
+        complement network, when there is one, is built like the predictor.
     sparsity: target fraction of document words to select (``None``: human-rationale fraction of train).
     continuity: allowed transitions per word (``None``: human rationales' rate on train).
     sparsity_weight, continuity_weight: penalty weights (HardKuma and A2R do not use them: HardKuma has
@@ -193,7 +203,7 @@ class SelectPredictRationalizer(nn.Module):
     complement_control: ClassVar[bool] = True
 
     def __init__(self, encoder: str = "bigru", embeddings: str | None = "glove50", hidden: int = 100,
-                 sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,
+                 predictor_encoder: str | None = None, predictor_hidden: int | None = None, sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,
                  continuity_weight: float = 1.0, input_mode: str = "mask",
                  noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
                  dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
@@ -209,9 +219,17 @@ class SelectPredictRationalizer(nn.Module):
         for name, v in (("sparsity", sparsity), ("continuity", continuity)):
             if v is not None and not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {v}")
+        pred = encoder if predictor_encoder is None else predictor_encoder
+        if pred != encoder and not (encoder in WORD_VECTOR_ENCODERS and pred in WORD_VECTOR_ENCODERS):
+            raise ValueError(f"predictor_encoder {pred!r} and encoder {encoder!r} must both be word-vector encoders "
+                             f"({', '.join(WORD_VECTOR_ENCODERS)}) or the same Hugging Face encoder")
+        if predictor_hidden is not None and predictor_hidden < 1:
+            raise ValueError(f"predictor_hidden must be >= 1, got {predictor_hidden}")
         self.encoder = encoder
         self.embeddings = embeddings
         self.hidden = hidden
+        self.predictor_encoder = predictor_encoder
+        self.predictor_hidden = predictor_hidden
         self.sparsity = sparsity
         self.continuity = continuity
         self.sparsity_weight = sparsity_weight
@@ -244,6 +262,7 @@ class SelectPredictRationalizer(nn.Module):
         """The constructor parameters as given (sklearn-style; noise injection as its config dict)."""
         noise = self.noise_injection.config() if self.noise_injection is not None else None
         return {"encoder": self.encoder, "embeddings": self.embeddings, "hidden": self.hidden,
+                "predictor_encoder": self.predictor_encoder, "predictor_hidden": self.predictor_hidden,
                 "sparsity": self.sparsity, "continuity": self.continuity, "sparsity_weight": self.sparsity_weight,
                 "continuity_weight": self.continuity_weight, "input_mode": self.input_mode,
                 "noise_injection": noise, "max_length": self.max_length, "dropout": self.dropout,
@@ -253,11 +272,17 @@ class SelectPredictRationalizer(nn.Module):
                 "rationale_supervision": self.rationale_supervision, "supervised_fraction": self.supervised_fraction,
                 "seed": self.seed, **self.method_params}
 
-    def _make_backbone(self, vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> Backbone:
-        if self.encoder in ("bigru", "cnn"):
+    def _make_backbone(self, vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False,
+                       role: str = "generator") -> Backbone:
+        """The generator's encoder, or with ``role="predictor"`` the predictor's (``predictor_encoder``)."""
+        encoder, hidden = self.encoder, self.hidden
+        if role == "predictor":
+            encoder = self.encoder if self.predictor_encoder is None else self.predictor_encoder
+            hidden = self.hidden if self.predictor_hidden is None else self.predictor_hidden
+        if encoder in WORD_VECTOR_ENCODERS:
             assert vocab is not None and matrix is not None
-            return WordBackbone(vocab, matrix, self.encoder, self.hidden, self.freeze_embeddings, self.dropout)
-        return HFBackbone(self.encoder, _config_only=config_only)
+            return WordBackbone(vocab, matrix, encoder, hidden, self.freeze_embeddings, self.dropout)
+        return HFBackbone(encoder, _config_only=config_only)
 
     def _build(self, labels: Sequence[str], vocab: Vocab | None, matrix: np.ndarray | None, config_only: bool = False) -> None:
         """Create the generator and predictor networks (seeded: same seed, same initial weights)."""
@@ -265,11 +290,11 @@ class SelectPredictRationalizer(nn.Module):
         self.labels = list(labels)
         self.vocab_ = vocab
         self.generator = self._make_backbone(vocab, matrix, config_only)
-        self.predictor = self._make_backbone(vocab, matrix, config_only)
+        self.predictor = self._make_backbone(vocab, matrix, config_only, role="predictor")
         self.predictor_head = nn.Linear(self.predictor.out_dim, len(self.labels))
         self._build_generator_head()
         if self.complement_weight > 0:
-            self.complement = self._make_backbone(vocab, matrix, config_only)
+            self.complement = self._make_backbone(vocab, matrix, config_only, role="predictor")
             self.complement_head = nn.Linear(self.complement.out_dim, len(self.labels))
         self.register_buffer("steps_", torch.zeros((), dtype=torch.long))
         self._built = True
@@ -533,7 +558,7 @@ class SelectPredictRationalizer(nn.Module):
         self.continuity_ = (self.continuity if self.continuity is not None
                             else human_transition_rate(dataset, train_split))
         vocab = matrix = None
-        if self.encoder in ("bigru", "cnn"):
+        if self.encoder in WORD_VECTOR_ENCODERS:
             texts = [d.tokens for ex in dataset[train_split] for d in dataset.docs_of(ex)]
             texts += [ex.query.split() for ex in dataset[train_split] if ex.query]
             vocab = Vocab.build(texts)
@@ -683,7 +708,7 @@ class SelectPredictRationalizer(nn.Module):
         model = cls(noise_injection=NoiseInjection(**noise) if noise else None, **params)
         model.sparsity_, model.continuity_ = float(cfg["sparsity_"]), float(cfg["continuity_"])
         vocab = matrix = None
-        if model.encoder in ("bigru", "cnn"):
+        if model.encoder in WORD_VECTOR_ENCODERS:
             vocab = Vocab.load(folder / "vocab.json")
             dim = json.loads((folder / "embedding_dim.json").read_text())
             matrix = np.zeros((len(vocab), dim), dtype=np.float32)

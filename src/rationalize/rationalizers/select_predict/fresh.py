@@ -96,6 +96,9 @@ class Fresh(SelectPredictRationalizer):
             raise ValueError("FRESH's extractor is fixed while its predictor trains; the ECHR regularizers do not apply")
         if kw.get("predictor_warmup_steps"):
             raise ValueError("FRESH trains its predictor on rationales only; predictor_warmup_steps must be 0")
+        if kw.get("predictor_encoder") is not None or kw.get("predictor_hidden") is not None:
+            raise ValueError("FRESH's predictor is built from encoder/hidden (its support model is the other network); "
+                             "predictor_encoder and predictor_hidden do not apply")
         super().__init__(*args, input_mode=input_mode, extractor=extractor, extractor_kw=dict(extractor_kw or {}),
                          rationale_type=rationale_type, support_epochs=support_epochs,
                          support_model=None if support_model is None else str(support_model),
@@ -257,10 +260,9 @@ class Fresh(SelectPredictRationalizer):
     def fit(self, dataset: Dataset, train_split: str = "train", val_split: str = "val",
             config: TrainConfig | None = None, out_dir: str | Path | None = None) -> Fresh:
         """Train the support classifier, extract rationales, then train the fresh predictor on them."""
-        from rationalize.models.training import train_classifier
-
         from rationalize.errors import OptionError
         from rationalize.models.supervision import RationaleSupervision, check_rationales
+        from rationalize.models.training import train_classifier
 
         cfg = config or TrainConfig(monitor="objective", mode="min", seed=self.seed)
         out = Path(out_dir) if out_dir is not None else None

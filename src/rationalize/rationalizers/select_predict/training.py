@@ -19,10 +19,9 @@ from typing import Any
 from rationalize.data.schema import Dataset
 from rationalize.engine.training import TrainConfig
 from rationalize.rationalizers.select_predict import make_rationalizer
-from rationalize.rationalizers.select_predict.framework import SelectPredictRationalizer
+from rationalize.rationalizers.select_predict.framework import WORD_VECTOR_ENCODERS, SelectPredictRationalizer
 
-WORD_VECTOR_ENCODERS = ("bigru", "cnn")
-"""Encoders over word vectors, trained with a larger learning rate than a transformer is fine-tuned with."""
+# WORD_VECTOR_ENCODERS are trained with a larger learning rate than a transformer is fine-tuned with
 
 
 def train_rationalizer(dataset: Dataset, method: str, out: str | Path | None, *, epochs: int = 10, batch_size: int = 32,
