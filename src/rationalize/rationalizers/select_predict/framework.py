@@ -203,7 +203,8 @@ class SelectPredictRationalizer(nn.Module):
     complement_control: ClassVar[bool] = True
 
     def __init__(self, encoder: str = "bigru", embeddings: str | None = "glove50", hidden: int = 100,
-                 predictor_encoder: str | None = None, predictor_hidden: int | None = None, sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,
+                 predictor_encoder: str | None = None, predictor_hidden: int | None = None,
+                 sparsity: float | None = None, continuity: float | None = None, sparsity_weight: float = 1.0,
                  continuity_weight: float = 1.0, input_mode: str = "mask",
                  noise_injection: float | NoiseInjection | None = None, max_length: int | None = 2048,
                  dropout: float = 0.1, freeze_embeddings: bool = True, complement_weight: float = 0.0,
