@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         from rationalize.data import load_splits
         from rationalize.models.supervision import check_weight_and_fraction
         from rationalize.rationalizers.select_predict import METHODS, NoiseInjection
-        from rationalize.rationalizers.select_predict.framework import WORD_VECTOR_ENCODERS
+        from rationalize.rationalizers.select_predict.framework import predictor_encoder_error
         from rationalize.rationalizers.select_predict.training import train_rationalizer
 
         if method not in METHODS:
@@ -111,9 +111,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"{method} selects whole sentences and has no continuity term", param_hint="--continuity")
         if encoder not in ENCODER_NAMES and not (Path(encoder) / "config.json").is_file():
             raise typer.BadParameter(f"unknown encoder {encoder!r}; choose from {', '.join(ENCODER_NAMES)} or a Hugging Face model folder", param_hint="--encoder")
-        if predictor_encoder not in (None, encoder) and not {predictor_encoder, encoder} <= set(WORD_VECTOR_ENCODERS):
-            raise typer.BadParameter(f"{predictor_encoder!r} with --encoder {encoder!r}: a different predictor encoder "
-                                     "must be bigru or cnn, with a bigru or cnn generator", param_hint="--predictor-encoder")
+        if (msg := predictor_encoder_error(encoder, predictor_encoder)) is not None:
+            raise typer.BadParameter(msg, param_hint="--predictor-encoder")
         if method == "fresh" and (predictor_encoder is not None or predictor_hidden is not None):
             raise typer.BadParameter("fresh's predictor is --encoder/--hidden", param_hint="--predictor-encoder")
         check_weight_and_fraction(rationale_supervision, supervised_fraction)

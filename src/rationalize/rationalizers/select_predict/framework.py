@@ -144,6 +144,14 @@ WORD_VECTOR_ENCODERS = ("bigru", "cnn")
 """Encoders over word vectors (:mod:`rationalize.models.encoders`); the others are Hugging Face encoders."""
 
 
+def predictor_encoder_error(encoder: str, predictor_encoder: str | None) -> str | None:
+    """Why ``predictor_encoder`` cannot go with ``encoder`` (one vocabulary or one tokenizer), or ``None``."""
+    if predictor_encoder in (None, encoder) or {encoder, predictor_encoder} <= set(WORD_VECTOR_ENCODERS):
+        return None
+    return (f"predictor_encoder {predictor_encoder!r} and encoder {encoder!r} must both be word-vector encoders "
+            f"({', '.join(WORD_VECTOR_ENCODERS)}) or the same Hugging Face encoder")
+
+
 class SelectPredictRationalizer(nn.Module):
     """Base class; see the module docstring. Parameters (stored as given, sklearn-style):
 
@@ -220,10 +228,8 @@ class SelectPredictRationalizer(nn.Module):
         for name, v in (("sparsity", sparsity), ("continuity", continuity)):
             if v is not None and not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {v}")
-        pred = encoder if predictor_encoder is None else predictor_encoder
-        if pred != encoder and not (encoder in WORD_VECTOR_ENCODERS and pred in WORD_VECTOR_ENCODERS):
-            raise ValueError(f"predictor_encoder {pred!r} and encoder {encoder!r} must both be word-vector encoders "
-                             f"({', '.join(WORD_VECTOR_ENCODERS)}) or the same Hugging Face encoder")
+        if (msg := predictor_encoder_error(encoder, predictor_encoder)) is not None:
+            raise ValueError(msg)
         if predictor_hidden is not None and predictor_hidden < 1:
             raise ValueError(f"predictor_hidden must be >= 1, got {predictor_hidden}")
         self.encoder = encoder
