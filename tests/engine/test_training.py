@@ -98,3 +98,68 @@ def test_bound_heap_growth_sets_a_fixed_threshold_on_glibc():
     assert got in ("True", "False")
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert got == "True"  # mallopt accepted M_MMAP_THRESHOLD
+
+
+def test_batches_without_bucket_are_the_plain_shuffle():
+    import random
+
+    from rationalize.engine.training import batches
+
+    items = list(range(50))
+    order = list(range(50))
+    random.Random(3).shuffle(order)
+    assert [i for b in batches(items, 8, True, random.Random(3)) for i in b] == order
+
+
+def test_bucketed_batches_hold_similar_lengths_and_every_item_once():
+    import random
+
+    from rationalize.engine.training import batches
+
+    rng = random.Random(0)
+    items = [("x" * rng.choice([5, 40, 300, 1200]) + str(i)) for i in range(256)]
+    plain = batches(items, 16, True, random.Random(1))
+    bucketed = batches(items, 16, True, random.Random(1), bucket=4, length=len)
+    assert sorted(i for b in bucketed for i in b) == sorted(items)  # a partition of the items
+    assert [len(b) for b in bucketed].count(16) == 16
+    # pools of 4 batches are sorted, so a batch spans at most one jump between the 4 length levels
+    def spread(bs):
+        return sum(max(map(len, b)) - min(map(len, b)) for b in bs)
+
+    def padded(bs):
+        return sum(len(b) * max(map(len, b)) for b in bs)
+
+    assert spread(bucketed) < spread(plain) / 2
+    assert padded(bucketed) < padded(plain)
+    assert bucketed == batches(items, 16, True, random.Random(1), bucket=4, length=len)  # seeded
+    assert bucketed != batches(items, 16, True, random.Random(2), bucket=4, length=len)
+
+
+def test_bucket_needs_item_lengths_and_a_non_negative_count():
+    import pytest
+
+    with pytest.raises(ValueError, match="bucket"):
+        TrainConfig(bucket=-1)
+    items = _data(40)
+    with pytest.raises(ValueError, match="item_length"):
+        fit(Linear(), items, collate, make_eval(items), TrainConfig(epochs=1, bucket=2, progress=False))
+
+
+def test_fit_with_bucket_uses_the_models_item_length():
+    class Sized(Linear):
+        def __init__(self):
+            super().__init__()
+            self.seen: list[int] = []
+
+        def item_length(self, item):
+            return int(item[1])  # sort by label: pools give batches of one class mostly
+
+        def training_step(self, batch):
+            self.seen.append(int(batch[1].sum()))
+            return super().training_step(batch)
+
+    items = _data(128)
+    model = Sized()
+    fit(model, items, collate, make_eval(items), TrainConfig(epochs=1, batch_size=16, bucket=8, progress=False))
+    # one pool of all 8 batches sorted by label: every batch is all 0 or all 1 but the one at the boundary
+    assert sum(s not in (0, 16) for s in model.seen) <= 1

@@ -341,6 +341,11 @@ class SelectPredictRationalizer(nn.Module):
         label = index.get(str(ex.label), -1) if ex.label is not None else -1
         return Item(ex.id, ex.query.split() if ex.query else [], words, label, docs)
 
+    def item_length(self, item: Item) -> int:
+        """Positions ``item`` takes in a batch (query and document words): the length that
+        ``TrainConfig.bucket`` groups batches by."""
+        return len(item.query) + len(item.words)
+
     def collate(self, items: Sequence[Item]) -> Batch:
         """A batch of items: the backbone's batch plus ``labels``, the ``items`` themselves and, with noise
         injection, the term frequencies it needs."""

@@ -27,11 +27,12 @@ from rationalize.rationalizers.select_predict.framework import WORD_VECTOR_ENCOD
 def train_rationalizer(dataset: Dataset, method: str, out: str | Path | None, *, epochs: int = 10, batch_size: int = 32,
                        lr: float | None = None, patience: int = 3, seed: int = 0, progress: bool = True,
                        max_steps_per_epoch: int | None = None, train_split: str = "train", val_split: str = "val",
-                       **params: Any) -> SelectPredictRationalizer:
+                       bucket: int = 0, **params: Any) -> SelectPredictRationalizer:
     """Build, fit and (with ``out``) save a rationalizer; ``params`` go to the method's constructor.
 
     ``lr`` defaults to 1e-3 for the word-vector encoders (or the method's ``train_defaults``, e.g.
-    HardKuma's reference 4e-4 with weight decay 2e-6) and 2e-5 for a transformer. The returned model
+    HardKuma's reference 4e-4 with weight decay 2e-6) and 2e-5 for a transformer. ``bucket`` (batches of
+    similar length, :attr:`~rationalize.engine.training.TrainConfig.bucket`) is off by default. The returned model
     carries its training history (``history_``) and its training time in seconds (``train_seconds_``)."""
     model = make_rationalizer(method, seed=seed, **params)
     defaults = getattr(model, "train_defaults", {}) if model.encoder in WORD_VECTOR_ENCODERS else {}
@@ -39,7 +40,7 @@ def train_rationalizer(dataset: Dataset, method: str, out: str | Path | None, *,
         lr = 2e-5 if model.encoder not in WORD_VECTOR_ENCODERS else defaults.get("lr", 1e-3)
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience, monitor="objective",
                       mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch,
-                      weight_decay=defaults.get("weight_decay", 0.0))
+                      weight_decay=defaults.get("weight_decay", 0.0), bucket=bucket)
     start = time.perf_counter()
     model.fit(dataset, train_split, val_split, cfg, out_dir=out)
     model.train_seconds_ = time.perf_counter() - start
