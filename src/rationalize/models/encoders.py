@@ -45,8 +45,8 @@ class BiGRUEncoder(TokenEncoder):
     every real word, so it cannot reach them), backward over each example reversed within its own length
     and reversed back. The outputs equal those over packed sequences (``pack_padded_sequence``) up to float
     rounding, but the backward pass is linear in the length: on CPU the packed path's backward pass costs a
-    full-size zero-fill and add per time step, quadratic in the longest document (about 3.5x slower on batches of
-    ERASER movies reviews cut at 1,024 words; ``benchmarks/bigru_speed.py``)."""
+    full-size zero-fill and add per time step, quadratic in the longest document (a training step on batches of
+    ERASER movies reviews was 3.9x slower at 1,024 words, 4.3x on whole reviews; ``benchmarks/bigru_speed.py``)."""
 
     def __init__(self, embeddings: np.ndarray, hidden: int = 128, layers: int = 1, **kw):
         super().__init__(embeddings, **kw)
