@@ -143,3 +143,46 @@ def test_multiplier_stays_bounded_and_selection_converges_to_the_target(synth):
     l0 = [e["train_l0"] for e in model.history_.epochs]
     assert all(0.01 < x < 0.12 for x in l0), l0  # no excursion to a full or an empty selection
     assert abs(l0[-1] - 0.03) < 0.012, l0
+
+
+
+def test_lower_bound_pushes_an_empty_selection_up_and_its_multiplier_is_bounded(synth):
+    """``min_selection``: with the generator started almost empty (E[L0] = 0.2 %, so samples are exactly 0
+    and the predictor would send no gradient), the lower constraint's term still has a gradient, through
+    the closed-form P(h = 0), and one step along it raises E[L0]; without the bound (hinge on, below the
+    target) the Lagrangian has no gradient at all. Above ``min_selection`` the lower term is silent. Its
+    multiplier moves like the upper one: multiplicatively, up while violated, inside [λ_min, λ_max]."""
+    from rationalize.rationalizers.select_predict import make_rationalizer
+
+    for lower, init, pushed in ((0.1, 0.002, True), (None, 0.002, False), (0.05, 0.08, False)):
+        model = make_rationalizer("hardkuma", encoder="cnn", embeddings=None, hidden=8, sparsity=0.1,
+                                  init_rate=init, min_selection=lower)
+        model._prepare(synth, "train")
+        batch = model.collate(model.items(synth, "train")[:8])
+        sel = model.select(batch)
+        zero = torch.zeros(len(batch["items"]))
+        model.objective(batch, sel, zero, zero, zero)["loss"].backward()
+        grad = model.generator_head.bias.grad
+        assert (grad.abs().sum().item() > 0) == pushed, (lower, init, grad)
+        if pushed:
+            before = model.distribution(batch).expected_l0()[batch["selectable"]].mean().item()
+            with torch.no_grad():
+                model.generator_head.bias -= 10.0 * grad
+            after = model.distribution(batch).expected_l0()[batch["selectable"]].mean().item()
+            assert after > before, (before, after)
+    model = make_rationalizer("hardkuma", encoder="cnn", embeddings=None, hidden=8, sparsity=0.1, min_selection=0.1)
+    model._prepare(synth, "train")
+    model.lower_ma.fill_(0.05)  # below the bound
+    model.after_optimizer_step()
+    assert model.lambda_lower.item() == pytest.approx(5e-3 * math.exp(0.05 * 0.05))
+    for _ in range(5000):
+        model.after_optimizer_step()
+    assert model.lambda_lower.item() == 5.0
+    model.lower_ma.fill_(-0.5)
+    for _ in range(5000):
+        model.after_optimizer_step()
+    assert model.lambda_lower.item() == pytest.approx(1e-12)
+    with pytest.raises(ValueError, match="min_selection"):
+        make_rationalizer("hardkuma", encoder="cnn", sparsity=0.1, min_selection=0.2)._prepare(synth, "train")
+    with pytest.raises(ValueError, match="min_selection"):
+        make_rationalizer("hardkuma", min_selection=1.5)

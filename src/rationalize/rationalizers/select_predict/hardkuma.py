@@ -30,6 +30,14 @@ brings the selection back.
   The reference keeps pushing E[L0] down below the target (``λ > 0`` always), which with Adam drives a
   generator the predictor has no use for yet to the empty selection.
 
+* ``min_selection`` (off by default; an addition, not in the reference): a second one-sided constraint
+  ``E[L0]/T >= min_selection`` with its own multiplier, updated the same way. The upper constraint alone
+  cannot stop a collapse: below the target nothing pushes E[L0] up except the predictor, whose gradient
+  vanishes once every word is sampled exactly 0, and on movies one run in three went there (E[L0] 0.14 → 0
+  within an epoch at λ ≈ 0.01). ``P(h = 0)`` is a closed form of ``(a, b)``, so this term still has a
+  gradient when every sample is 0, and ``min_selection = sparsity`` turns the pair into an equality,
+  "select the target", which is what equal-sparsity comparisons ask of a method.
+
 ``init_rate=None, hinge=False, lambda_init=1e-5`` is the reference. At lr 2e-3 the reference did not
 collapse on movies (one seed) and gave the best HardKuma row measured; the docs say which to prefer.
 
@@ -145,8 +153,9 @@ class HardKumaRationalizer(SelectPredictRationalizer):
     multipliers, default 5e-3; reference 1e-5), ``lambda_min`` / ``lambda_max`` (bounds, 1e-12 / 5),
     ``min_ab`` (a and b = min_ab + softplus(.), default 1e-2), ``continuity_constraint`` (``None``: on only
     when no ``sparsity`` target is given), ``init_rate`` (``"target"``: start at E[L0] = target; a
-    fraction; ``None``: the reference's zero bias) and ``hinge`` (the Lagrangian term only where the
-    constraint is violated; ``False``: the reference). See the module docstring for the deviations."""
+    fraction; ``None``: the reference's zero bias), ``hinge`` (the Lagrangian term only where the
+    constraint is violated; ``False``: the reference) and ``min_selection`` (a lower bound on E[L0]/T,
+    at most ``sparsity``; ``None``: off, as in the reference). See the module docstring for the deviations."""
 
     method = "hardkuma"
     #: the reference's optimiser settings (Bastings et al.'s beer/sst ``train.py`` defaults)
@@ -155,13 +164,14 @@ class HardKumaRationalizer(SelectPredictRationalizer):
     def __init__(self, *args, lagrange_lr: float = 0.05, lagrange_alpha: float = 0.5, lambda_init: float = 5e-3,
                  lambda_min: float = 1e-12, lambda_max: float = 5.0, min_ab: float = 1e-2,
                  continuity_constraint: bool | None = None, init_rate: float | str | None = "target", hinge: bool = True,
-                 **kw):
+                 min_selection: float | None = None, **kw):
         if not 0 < lambda_min <= lambda_init <= lambda_max:
             raise ValueError(f"need 0 < lambda_min <= lambda_init <= lambda_max, got {lambda_min}, {lambda_init}, "
                              f"{lambda_max}")
         super().__init__(*args, lagrange_lr=lagrange_lr, lagrange_alpha=lagrange_alpha, lambda_init=lambda_init,
                          lambda_min=lambda_min, lambda_max=lambda_max, min_ab=min_ab,
-                         continuity_constraint=continuity_constraint, init_rate=init_rate, hinge=hinge, **kw)
+                         continuity_constraint=continuity_constraint, init_rate=init_rate, hinge=hinge,
+                         min_selection=min_selection, **kw)
         if not (init_rate is None or init_rate == "target" or (isinstance(init_rate, (int, float)) and 0 < init_rate < 1)):
             raise ValueError(f"init_rate must be None, 'target' or a fraction in (0, 1), got {init_rate!r}")
         self.lagrange_lr = lagrange_lr
@@ -172,7 +182,10 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         self.min_ab = min_ab
         self.continuity_constraint = continuity_constraint
         self.init_rate = init_rate
+        if min_selection is not None and not 0 < min_selection < 1:
+            raise ValueError(f"min_selection must be None or a fraction in (0, 1), got {min_selection!r}")
         self.hinge = hinge
+        self.min_selection = min_selection
 
     @property
     def uses_continuity(self) -> bool:
@@ -191,6 +204,14 @@ class HardKumaRationalizer(SelectPredictRationalizer):
                 self.generator_head.bias.copy_(torch.log(torch.expm1(torch.tensor([a0, b0]) - self.min_ab)))
         self.register_buffer("lambdas", torch.full((2,), float(self.lambda_init)))
         self.register_buffer("constraint_ma", torch.zeros(2))
+        if self.min_selection is not None:
+            target = getattr(self, "sparsity_", None)
+            if self.sparsity is None or target is None or self.min_selection > target:
+                raise ValueError(f"min_selection={self.min_selection} needs a selection target (sparsity=) at "
+                                 f"least as large, got sparsity={self.sparsity!r}")
+            # separate buffers, so models saved without the lower bound load unchanged
+            self.register_buffer("lambda_lower", torch.tensor(float(self.lambda_init)))
+            self.register_buffer("lower_ma", torch.tensor(0.0))
 
     def distribution(self, batch: Batch) -> HardKuma:
         """The per-word HardKuma distribution (Bastings et al., 2019) from the generator's two outputs
@@ -232,8 +253,16 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         if self.hinge:  # a satisfied constraint exerts no force (the reference's keeps pushing E[L0] down)
             active = active * (c.detach() > 0).float()
         loss = ce.mean() + (active * self.lambdas * smoothed).sum()
-        return {"loss": loss, "l0": l0.mean().detach(), "expected_transitions": expected_trans.mean().detach(),
-                "lambda_sparsity": self.lambdas[0].clone(), "lambda_continuity": self.lambdas[1].clone() * active[1]}
+        terms = {"l0": l0.mean().detach(), "expected_transitions": expected_trans.mean().detach(),
+                 "lambda_sparsity": self.lambdas[0].clone(), "lambda_continuity": self.lambdas[1].clone() * active[1]}
+        if self.min_selection is not None:  # E[L0]/T >= min_selection, the same smoothing and hinge
+            c_low = self.min_selection - l0.mean()
+            with torch.no_grad():
+                self.lower_ma.copy_(self.lagrange_alpha * self.lower_ma + (1 - self.lagrange_alpha) * c_low)
+            on = 1.0 if not self.hinge or c_low.item() > 0 else 0.0
+            loss = loss + on * self.lambda_lower * (c_low + (self.lower_ma - c_low).detach())
+            terms["lambda_lower"] = self.lambda_lower.clone()
+        return {"loss": loss, **terms}
 
     def after_optimizer_step(self) -> None:
         """The reference's multiplier update: ``λ ← clip(λ · exp(lagrange_lr · c_ma), lambda_min, lambda_max)``
@@ -242,3 +271,6 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         if not self.uses_continuity:
             new[1] = self.lambdas[1]
         self.lambdas.copy_(new)
+        if self.min_selection is not None:
+            self.lambda_lower.copy_((self.lambda_lower * torch.exp(self.lagrange_lr * self.lower_ma))
+                                    .clamp(self.lambda_min, self.lambda_max))
