@@ -11,6 +11,15 @@ import torch
 from rationalize.rationalizers.select_predict.hardkuma import HardKuma, kuma_cdf, kuma_mean, kuma_sample
 
 
+def lagrangian_bias_grad(model, synth):
+    """The generator-head bias gradient of the Lagrangian terms alone (zero cross-entropy) on 8 training
+    documents, and the batch."""
+    batch = model.collate(model.items(synth, "train")[:8])
+    zero = torch.zeros(len(batch["items"]))
+    model.objective(batch, model.select(batch), zero, zero, zero)["loss"].backward()
+    return model.generator_head.bias.grad, batch
+
+
 @pytest.mark.parametrize("a,b", [(0.5, 0.5), (1.0, 3.0), (2.0, 1.0)])
 def test_point_masses_and_expected_l0(a, b):
     n = 200_000
@@ -105,11 +114,7 @@ def test_a_satisfied_constraint_exerts_no_force(synth):
                                   init_rate=0.3, hinge=hinge)
         model._prepare(synth, "train")
         model.lambdas.fill_(1.0)
-        batch = model.collate(model.items(synth, "train")[:8])
-        sel = model.select(batch)
-        zero = torch.zeros(len(batch["items"]))
-        model.objective(batch, sel, zero, zero, zero)["loss"].backward()
-        grad = model.generator_head.bias.grad
+        grad, _ = lagrangian_bias_grad(model, synth)
         assert (grad.abs().sum().item() > 0) == pushed, (hinge, target, grad)
 
 
@@ -145,7 +150,6 @@ def test_multiplier_stays_bounded_and_selection_converges_to_the_target(synth):
     assert abs(l0[-1] - 0.03) < 0.012, l0
 
 
-
 def test_lower_bound_pushes_an_empty_selection_up_and_its_multiplier_is_bounded(synth):
     """``min_selection``: with the generator started almost empty (E[L0] = 0.2 %, so samples are exactly 0
     and the predictor would send no gradient), the lower constraint's term still has a gradient, through
@@ -158,11 +162,7 @@ def test_lower_bound_pushes_an_empty_selection_up_and_its_multiplier_is_bounded(
         model = make_rationalizer("hardkuma", encoder="cnn", embeddings=None, hidden=8, sparsity=0.1,
                                   init_rate=init, min_selection=lower)
         model._prepare(synth, "train")
-        batch = model.collate(model.items(synth, "train")[:8])
-        sel = model.select(batch)
-        zero = torch.zeros(len(batch["items"]))
-        model.objective(batch, sel, zero, zero, zero)["loss"].backward()
-        grad = model.generator_head.bias.grad
+        grad, batch = lagrangian_bias_grad(model, synth)
         assert (grad.abs().sum().item() > 0) == pushed, (lower, init, grad)
         if pushed:
             before = model.distribution(batch).expected_l0()[batch["selectable"]].mean().item()

@@ -205,13 +205,31 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         self.register_buffer("lambdas", torch.full((2,), float(self.lambda_init)))
         self.register_buffer("constraint_ma", torch.zeros(2))
         if self.min_selection is not None:
-            target = getattr(self, "sparsity_", None)
-            if self.sparsity is None or target is None or self.min_selection > target:
+            if self.sparsity is None or self.min_selection > self.sparsity_:
                 raise ValueError(f"min_selection={self.min_selection} needs a selection target (sparsity=) at "
                                  f"least as large, got sparsity={self.sparsity!r}")
             # separate buffers, so models saved without the lower bound load unchanged
             self.register_buffer("lambda_lower", torch.tensor(float(self.lambda_init)))
             self.register_buffer("lower_ma", torch.tensor(0.0))
+
+    def _multipliers(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The multipliers and the constraints' moving averages as one vector each, in the order
+        (sparsity, continuity[, lower bound]), so that every constraint shares one smoothing and one update."""
+        if self.min_selection is None:
+            return self.lambdas, self.constraint_ma
+        return torch.cat([self.lambdas, self.lambda_lower[None]]), torch.cat([self.constraint_ma, self.lower_ma[None]])
+
+    def _store(self, lambdas: torch.Tensor | None = None, ma: torch.Tensor | None = None) -> None:
+        """Write the vectors of :meth:`_multipliers` back into their buffers."""
+        lower = self.min_selection is not None
+        if lambdas is not None:
+            self.lambdas.copy_(lambdas[:2])
+            if lower:
+                self.lambda_lower.copy_(lambdas[2])
+        if ma is not None:
+            self.constraint_ma.copy_(ma[:2])
+            if lower:
+                self.lower_ma.copy_(ma[2])
 
     def distribution(self, batch: Batch) -> HardKuma:
         """The per-word HardKuma distribution (Bastings et al., 2019) from the generator's two outputs
@@ -244,33 +262,32 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         pair = selectable[:, 1:] * selectable[:, :-1]
         flips = nonzero[:, 1:] * (1 - nonzero[:, :-1]) + (1 - nonzero[:, 1:]) * nonzero[:, :-1]
         expected_trans = (flips * pair).sum(1) / n
-        c = torch.stack([l0.mean() - self.sparsity_, expected_trans.mean() - self.continuity_])
+        constraints = [l0.mean() - self.sparsity_, expected_trans.mean() - self.continuity_]
+        on = [1.0, 1.0 if self.uses_continuity else 0.0]
+        if self.min_selection is not None:  # E[L0]/T >= min_selection
+            constraints.append(self.min_selection - l0.mean())
+            on.append(1.0)
+        c = torch.stack(constraints)
+        lambdas, ma = self._multipliers()
         with torch.no_grad():
-            ma = self.lagrange_alpha * self.constraint_ma + (1 - self.lagrange_alpha) * c
-            self.constraint_ma.copy_(ma)
+            ma = self.lagrange_alpha * ma + (1 - self.lagrange_alpha) * c
+            self._store(ma=ma)
         smoothed = c + (ma - c).detach()  # value of the moving average, gradient of the current batch
-        active = torch.tensor([1.0, 1.0 if self.uses_continuity else 0.0])
+        active = torch.tensor(on)
         if self.hinge:  # a satisfied constraint exerts no force (the reference's keeps pushing E[L0] down)
             active = active * (c.detach() > 0).float()
-        loss = ce.mean() + (active * self.lambdas * smoothed).sum()
-        terms = {"l0": l0.mean().detach(), "expected_transitions": expected_trans.mean().detach(),
-                 "lambda_sparsity": self.lambdas[0].clone(), "lambda_continuity": self.lambdas[1].clone() * active[1]}
-        if self.min_selection is not None:  # E[L0]/T >= min_selection, the same smoothing and hinge
-            c_low = self.min_selection - l0.mean()
-            with torch.no_grad():
-                self.lower_ma.copy_(self.lagrange_alpha * self.lower_ma + (1 - self.lagrange_alpha) * c_low)
-            on = 1.0 if not self.hinge or c_low.item() > 0 else 0.0
-            loss = loss + on * self.lambda_lower * (c_low + (self.lower_ma - c_low).detach())
-            terms["lambda_lower"] = self.lambda_lower.clone()
-        return {"loss": loss, **terms}
+        loss = ce.mean() + (active * lambdas * smoothed).sum()
+        terms = {"loss": loss, "l0": l0.mean().detach(), "expected_transitions": expected_trans.mean().detach(),
+                 "lambda_sparsity": lambdas[0].clone(), "lambda_continuity": lambdas[1].clone() * active[1]}
+        if self.min_selection is not None:
+            terms["lambda_lower"] = lambdas[2].clone()
+        return terms
 
     def after_optimizer_step(self) -> None:
         """The reference's multiplier update: ``λ ← clip(λ · exp(lagrange_lr · c_ma), lambda_min, lambda_max)``
         (the continuity multiplier only while that constraint is on)."""
-        new = (self.lambdas * torch.exp(self.lagrange_lr * self.constraint_ma)).clamp(self.lambda_min, self.lambda_max)
+        lambdas, ma = self._multipliers()
+        new = (lambdas * torch.exp(self.lagrange_lr * ma)).clamp(self.lambda_min, self.lambda_max)
         if not self.uses_continuity:
-            new[1] = self.lambdas[1]
-        self.lambdas.copy_(new)
-        if self.min_selection is not None:
-            self.lambda_lower.copy_((self.lambda_lower * torch.exp(self.lagrange_lr * self.lower_ma))
-                                    .clamp(self.lambda_min, self.lambda_max))
+            new[1] = lambdas[1]
+        self._store(lambdas=new)
