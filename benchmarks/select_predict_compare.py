@@ -2,7 +2,7 @@
 
 Each arm is ``LOG:METHOD:NOISE`` (a JSONL log written by ``select_predict_ni.py``; the id's configuration part
 tells the encoders apart when both arms come from one log, with ``--tag-a`` / ``--tag-b``). For token F1 at
-top-k, token AUPRC and accuracy it prints each arm's mean with a 95 % bootstrap interval and the paired
+top-k, token AUPRC, accuracy at top-k and accuracy under each method's own rule it prints each arm's mean with a 95 % bootstrap interval and the paired
 difference B − A with its interval, resampling seeds and reviews (the same draws for both arms, as in
 ``select_predict_ni.paired_bootstrap``), as JSON.
 
@@ -23,7 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from select_predict_ni import paired_bootstrap
 
-METRICS = (("token_f1_top_k", "token_f1"), ("token_auprc", "token_auprc"), ("accuracy_top_k", "correct"))
+#: (output name, selection rule, per-review field)
+METRICS = (("token_f1_top_k", "top-k", "token_f1"), ("token_auprc", "top-k", "token_auprc"),
+           ("accuracy_top_k", "top-k", "correct"), ("accuracy_own", "own", "correct"))
 
 
 def load_arm(spec: str, tag: str | None) -> dict[int, dict]:
@@ -43,10 +45,11 @@ def load_arm(spec: str, tag: str | None) -> dict[int, dict]:
         except json.JSONDecodeError as e:
             sys.exit(f"{log}:{n}: not JSON ({e.msg})")
         if rec.get("method") == method and rec.get("noise") == noise_f and (tag is None or tag in rec["id"]):
-            per_review = rec.get("top-k", {}).get("per_review", {})
-            missing = [key for _, key in METRICS if key not in per_review]
-            if missing:
-                sys.exit(f"{log}:{n}: field top-k.per_review lacks {', '.join(missing)}")
+            for rule in ("top-k", "own"):
+                per_review = rec.get(rule, {}).get("per_review", {})
+                missing = [key for _, r, key in METRICS if r == rule and key not in per_review]
+                if missing:
+                    sys.exit(f"{log}:{n}: field {rule}.per_review lacks {', '.join(missing)}")
             if rec["seed"] in runs:
                 sys.exit(f"{log}:{n}: field seed: a second run for seed {rec['seed']} "
                          f"({runs[rec['seed']]['id']} and {rec['id']}); pick one with --tag-a / --tag-b")
@@ -70,9 +73,9 @@ def compare(a: dict[int, dict], b: dict[int, dict]) -> dict:
     out: dict = {"seeds": seeds, "ids": {"a": [a[s]["id"] for s in seeds], "b": [b[s]["id"] for s in seeds]},
                  "train_seconds": {"a": [round(a[s]["train_seconds"]) for s in seeds],
                                    "b": [round(b[s]["train_seconds"]) for s in seeds]}}
-    for name, key in METRICS:
-        xa = np.array([a[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
-        xb = np.array([b[s]["top-k"]["per_review"][key] for s in seeds], dtype=float)
+    for name, rule, key in METRICS:
+        xa = np.array([a[s][rule]["per_review"][key] for s in seeds], dtype=float)
+        xb = np.array([b[s][rule]["per_review"][key] for s in seeds], dtype=float)
         out[name] = {"a": _arm_mean(xa), "b": _arm_mean(xb), "b_minus_a": paired_bootstrap(xa, xb)}
     return out
 

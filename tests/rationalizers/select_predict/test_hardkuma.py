@@ -186,3 +186,24 @@ def test_lower_bound_pushes_an_empty_selection_up_and_its_multiplier_is_bounded(
         make_rationalizer("hardkuma", encoder="cnn", sparsity=0.1, min_selection=0.2)._prepare(synth, "train")
     with pytest.raises(ValueError, match="min_selection"):
         make_rationalizer("hardkuma", min_selection=1.5)
+
+
+def test_early_stopping_counts_transitions_only_when_continuity_is_constrained(synth):
+    """The validation ``objective`` penalises what training constrains: with the continuity constraint off
+    (the default under a selection target) it is cross-entropy + |rate − target|, so a scattered selection
+    is not what stops the run early; with ``continuity_constraint=True`` the excess transitions count too."""
+    from rationalize.rationalizers.select_predict import make_rationalizer
+
+    for constrained in (False, True):
+        torch.manual_seed(0)
+        model = make_rationalizer("hardkuma", encoder="cnn", embeddings=None, hidden=8, sparsity=0.2,
+                                  init_rate=0.5, continuity_constraint=constrained)
+        model._prepare(synth, "train")
+        with torch.no_grad():
+            model.generator_head.weight.normal_(0, 1)  # a scattered selection (an untrained head is uniform)
+        model.continuity_ = 0.0  # every transition is an excess one
+        val = model.validation_metrics(model.items(synth, "val")[:32])
+        assert val["transitions"] > 0.05, val
+        base = val["ce"] + abs(val["selection_rate"] - 0.2)
+        expected = base + val["transitions"] if constrained else base
+        assert val["objective"] == pytest.approx(expected, abs=1e-6), (constrained, val)

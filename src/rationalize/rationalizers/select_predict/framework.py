@@ -541,10 +541,18 @@ class SelectPredictRationalizer(nn.Module):
         loss = ce + r * (self.sparsity_weight * sparsity + self.continuity_weight * continuity)
         return {"loss": loss.mean(), "sparsity": sparsity.mean().detach(), "continuity": continuity.mean().detach()}
 
+    @property
+    def uses_continuity(self) -> bool:
+        """Whether training asks for contiguous selections (here: a non-zero ``continuity_weight``), and so
+        whether early stopping counts excess transitions."""
+        return self.continuity_weight > 0
+
     def validation_metrics(self, items: Sequence[Item], batch_size: int = 32) -> dict[str, float]:
         """Accuracy, cross-entropy, selection rate, transitions and the early-stopping ``objective``
-        (cross-entropy + |selection - target| + excess transitions) on held-out items; no gold
-        rationales are used (the method is unsupervised)."""
+        (cross-entropy + |selection - target|, + excess transitions where :attr:`uses_continuity`) on
+        held-out items; no gold rationales are used (the method is unsupervised). Model selection penalises
+        only what training asks for: a method told nothing about contiguity is not stopped early for
+        scattered selections."""
         ces, correct, rates, transs = [], [], [], []
         with eval_mode(self), torch.no_grad():
             for chunk in iterate_minibatches(list(items), batch_size):
@@ -557,7 +565,9 @@ class SelectPredictRationalizer(nn.Module):
                 rates.append(r)
                 transs.append(t)
         ce, rate, trans = torch.cat(ces).mean(), torch.cat(rates).mean(), torch.cat(transs).mean()
-        objective = ce + (rate - self.sparsity_).abs() + F.relu(trans - self.continuity_)
+        objective = ce + (rate - self.sparsity_).abs()
+        if self.uses_continuity:
+            objective = objective + F.relu(trans - self.continuity_)
         return {"accuracy": float(torch.cat(correct).mean()), "ce": float(ce), "selection_rate": float(rate),
                 "transitions": float(trans), "objective": float(objective)}
 

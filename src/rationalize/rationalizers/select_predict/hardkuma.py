@@ -45,7 +45,8 @@ The continuity constraint (expected transitions per word
 ``mean_t [P0_t (1-P0_{t+1}) + (1-P0_t) P0_{t+1}]`` at most the continuity allowance, same update) is
 **off by default when a selection target is given** (``sparsity=``): a 30 % target needs about 0.4
 transitions per word when words are picked one by one, and an allowance of 0.025 (movies' human rate)
-would fight the selection from the first step. ``continuity_constraint=True`` turns it on. The
+would fight the selection from the first step. ``continuity_constraint=True`` turns it on. While it is
+off, early stopping does not count transitions either (:attr:`uses_continuity`). The
 reference trains with Adam at learning rate 4e-4 and weight decay 2e-6 (:attr:`HardKumaRationalizer.train_defaults`).
 
 Prediction is deterministic: ``h = 0`` where ``P(h=0)`` is the most likely of {0, 1, (0,1)}, ``h = 1``
