@@ -2,9 +2,9 @@
 
 Each arm is ``LOG:METHOD:NOISE`` (a JSONL log written by ``select_predict_ni.py``; the id's configuration part
 tells the encoders apart when both arms come from one log, with ``--tag-a`` / ``--tag-b``). For token F1 at
-top-k, token AUPRC, accuracy at top-k and accuracy under each method's own rule it prints each arm's mean with a 95 % bootstrap interval and the paired
-difference B − A with its interval, resampling seeds and reviews (the same draws for both arms, as in
-``select_predict_ni.paired_bootstrap``), as JSON.
+top-k, token AUPRC, accuracy at top-k and accuracy under each method's own rule it prints each arm's mean
+with a 95 % bootstrap interval and the paired difference B − A with its interval, resampling seeds and
+reviews (the same draws for both arms, as in ``select_predict_ni.paired_bootstrap``), as JSON.
 
     python benchmarks/select_predict_compare.py \
         --a benchmarks/results/select_predict_ni_movies.jsonl:a2r:0.0 \
