@@ -220,6 +220,12 @@ class HardKumaRationalizer(SelectPredictRationalizer):
             return self.lambdas, self.constraint_ma
         return torch.cat([self.lambdas, self.lambda_lower[None]]), torch.cat([self.constraint_ma, self.lower_ma[None]])
 
+    def _constraints_on(self) -> torch.Tensor:
+        """1 for each constraint in use, 0 for one that is off (continuity, unless :attr:`uses_continuity`),
+        in the order of :meth:`_multipliers`."""
+        on = [1.0, 1.0 if self.uses_continuity else 0.0] + ([1.0] if self.min_selection is not None else [])
+        return torch.tensor(on)
+
     def _store(self, lambdas: torch.Tensor | None = None, ma: torch.Tensor | None = None) -> None:
         """Write the vectors of :meth:`_multipliers` back into their buffers."""
         lower = self.min_selection is not None
@@ -264,17 +270,15 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         flips = nonzero[:, 1:] * (1 - nonzero[:, :-1]) + (1 - nonzero[:, 1:]) * nonzero[:, :-1]
         expected_trans = (flips * pair).sum(1) / n
         constraints = [l0.mean() - self.sparsity_, expected_trans.mean() - self.continuity_]
-        on = [1.0, 1.0 if self.uses_continuity else 0.0]
         if self.min_selection is not None:  # E[L0]/T >= min_selection
             constraints.append(self.min_selection - l0.mean())
-            on.append(1.0)
         c = torch.stack(constraints)
         lambdas, ma = self._multipliers()
         with torch.no_grad():
             ma = self.lagrange_alpha * ma + (1 - self.lagrange_alpha) * c
             self._store(ma=ma)
         smoothed = c + (ma - c).detach()  # value of the moving average, gradient of the current batch
-        active = torch.tensor(on)
+        active = self._constraints_on()
         if self.hinge:  # a satisfied constraint exerts no force (the reference's keeps pushing E[L0] down)
             active = active * (c.detach() > 0).float()
         loss = ce.mean() + (active * lambdas * smoothed).sum()
@@ -289,6 +293,4 @@ class HardKumaRationalizer(SelectPredictRationalizer):
         (the continuity multiplier only while that constraint is on)."""
         lambdas, ma = self._multipliers()
         new = (lambdas * torch.exp(self.lagrange_lr * ma)).clamp(self.lambda_min, self.lambda_max)
-        if not self.uses_continuity:
-            new[1] = lambdas[1]
-        self._store(lambdas=new)
+        self._store(lambdas=torch.where(self._constraints_on() > 0, new, lambdas))
