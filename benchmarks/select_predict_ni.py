@@ -45,7 +45,7 @@ from rationalize.engine.sweep import SWEEP_EXECUTORS, Trial, run_sweep
 from rationalize.metrics import evaluate
 from rationalize.metrics.evaluate import per_example_metrics
 from rationalize.rationalizers.discretize import top_k
-from rationalize.rationalizers.select_predict.training import train_rationalizer
+from rationalize.rationalizers.select_predict.training import method_train_defaults, train_rationalizer
 
 RULES = ("own", "top-k")
 #: per-epoch terms kept in each record's ``history`` (train_* and val_* of these names)
@@ -249,7 +249,7 @@ def gold_sentence_fraction(ds, split: str) -> float:
 
 
 def train_sentence_rationalizer(ds, method: str, out, *, epochs: int, batch_size: int, lr: float, patience: int,
-                                seed: int, progress: bool, max_steps_per_epoch, **params):
+                                seed: int, progress: bool, max_steps_per_epoch, start_from_epoch: int = 0, **params):
     """Sentence-level ``a2r`` / ``gumbel`` (:mod:`rationalize.rationalizers.select_predict.sentences`), fitted with
     the same loop and settings as :func:`train_rationalizer`, unsaved, as the FEVER records were made (the registry
     names are ``sentence-a2r`` / ``sentence-gumbel``: ``rationalize train rationalizer --method sentence-a2r``)."""
@@ -259,7 +259,8 @@ def train_sentence_rationalizer(ds, method: str, out, *, epochs: int, batch_size
     cls = {"a2r": SentenceA2R, "gumbel": SentenceGumbel}[method]
     model = cls(seed=seed, **params)
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience, monitor="objective",
-                      mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch)
+                      mode="min", progress=progress, max_steps_per_epoch=max_steps_per_epoch,
+                      start_from_epoch=start_from_epoch)
     start = time.perf_counter()
     model.fit(ds, "train", "val", cfg, out_dir=None)
     model.train_seconds_ = time.perf_counter() - start
@@ -282,11 +283,12 @@ def train_arm(method: str, noise: float, seed: int, key: str, settings: dict, ds
     m = train(ds, method, Path(s["runs"]) / key.replace("/", "_"), epochs=s["epochs"], batch_size=s["batch_size"],
               lr=s["lr"], patience=s["patience"], seed=seed, progress=False,
               max_steps_per_epoch=s["max_steps_per_epoch"], noise_injection=noise, sparsity=s["sparsity"],
-              **s["params"])
+              start_from_epoch=s["start_from_epoch"][method], **s["params"])
     rec = {"method": method, "noise": noise, "seed": seed, "train_seconds": m.train_seconds_,
            "lr": s["lr"], "patience": s["patience"], "batch_size": s["batch_size"], "threads": torch.get_num_threads(),
            "load_start": load_start, "load_end": list(os.getloadavg()),
            "best_epoch": m.history_.best_epoch, "epochs_run": len(m.history_.epochs),
+           "start_from_epoch": s["start_from_epoch"][method],
            "params": {k: v for k, v in m.get_params().items() if k != "noise_injection"},
            "history": [{k: round(v, 4) for k, v in e.items() if isinstance(v, (int, float))
                         and k.split("_", 1)[-1] in HISTORY_KEYS} for e in m.history_.epochs]}
@@ -312,6 +314,9 @@ def main() -> None:
                          "sentence fraction, a fraction of sentences)")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--patience", type=int, default=2)
+    ap.add_argument("--start-from-epoch", type=int, default=None,
+                    help="keep no model from epochs 1..N (default: the method's; hardkuma 5, else 0); "
+                         "named in the run's key when not 0")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--encoder", default="bigru")
@@ -344,7 +349,9 @@ def main() -> None:
         args.sparsity = 0.2
     sentences = args.part == "fever"
     extra = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
-    tag = f"{args.part}/{args.encoder}{args.hidden}/L{args.max_length}/s{args.sparsity}/e{args.epochs}" + "".join(
+    # word vectors other than the default are part of the run's name (the default's names predate the option)
+    vectors = f"/{args.embeddings}" if args.part != "synthetic" and args.embeddings != "glove50" else ""
+    tag = f"{args.part}/{args.encoder}{args.hidden}{vectors}/L{args.max_length}/s{args.sparsity}/e{args.epochs}" + "".join(
         f"/{k}={v}" for k, v in sorted(extra.items()))
     log_path = Path(args.log or f"benchmarks/results/select_predict_ni_{args.part}.jsonl")
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -373,10 +380,20 @@ def main() -> None:
                 "lr": args.lr if args.lr is not None else (1e-3 if args.part == "movies" else 5e-3),
                 "max_steps_per_epoch": args.max_steps_per_epoch, "sparsity": args.sparsity,
                 "runs": str(Path("runs/select_predict_ni").resolve()), "params": {**kw, **extra}}
+
+    def start_from(method: str) -> int:
+        """The run's TrainConfig.start_from_epoch: the option, else the method's default (in the key when > 0,
+        so that runs selected differently never share a folder or a record)."""
+        if args.start_from_epoch is not None:
+            return args.start_from_epoch
+        return 0 if sentences else int(method_train_defaults(method, kw["encoder"]).get("start_from_epoch", 0))
+
+    settings["start_from_epoch"] = {m: start_from(m) for m in args.methods}
+    prefix = {m: f"{tag}/start{n}" if n else tag for m, n in settings["start_from_epoch"].items()}
     arms = [Trial(key, {"method": method, "noise": noise, "seed": seed, "key": key, "settings": settings})
             for seed in args.seeds  # seed-major: a partial run still has complete pairs
             for method in args.methods for noise in args.noise
-            for key in [f"{tag}/{method}/noise{noise}/seed{seed}"]]
+            for key in [f"{prefix[method]}/{method}/noise{noise}/seed{seed}"]]
     runs = run_sweep(arms, train_arm, log_path, executor=args.executor, address=args.address,
                      cpus_per_trial=args.threads, max_concurrent=args.max_concurrent, shared={"ds": ds}, on_record=show,
                      storage="runs/tune")

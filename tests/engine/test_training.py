@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from torch import nn
 
@@ -73,7 +74,7 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path):
 
 
 def test_early_stopping_restores_best(tmp_path):
-    train, val = _data(50, 0), _data(50, 1)
+    train = _data(50, 0)
     calls = iter([0.5, 0.9, 0.6, 0.6, 0.6, 0.6])
     snapshots = []
 
@@ -85,6 +86,41 @@ def test_early_stopping_restores_best(tmp_path):
     hist = fit(m, train, collate, evaluate, TrainConfig(epochs=6, patience=2, progress=False, lr=0.1))
     assert hist.stopped_early and hist.best_epoch == 2 and len(hist.epochs) == 4
     assert torch.equal(m.lin.weight, snapshots[1])
+
+
+def test_start_from_epoch_keeps_no_early_model_and_counts_no_early_bad_epochs(tmp_path):
+    """Epochs up to ``start_from_epoch`` are never the best, however good their score (the HardKuma reference's
+    rule), and do not count toward patience: with patience 2, the early epochs' scores alone would have ended
+    the run. The best later epoch is restored."""
+    train = _data(50, 0)
+    scores = [0.99, 0.2, 0.3, 0.6, 0.5, 0.4, 0.7]  # the best score overall is epoch 1's
+    snapshots = []
+
+    def evaluate(model):
+        snapshots.append(model.lin.weight.detach().clone())
+        return {"accuracy": scores[len(snapshots) - 1]}
+
+    m = Linear()
+    cfg = TrainConfig(epochs=7, patience=2, progress=False, lr=0.1, start_from_epoch=3)
+    hist = fit(m, train, collate, evaluate, cfg, out_dir=tmp_path / "run")
+    assert hist.best_epoch == 4 and hist.best_value == 0.6  # not epoch 1 (0.99), which plain selection keeps
+    assert hist.stopped_early and len(hist.epochs) == 6  # 5 and 6 are the two bad epochs after 4
+    assert torch.equal(m.lin.weight, snapshots[3])
+    snapshots.clear()
+    plain = fit(Linear(), train, collate, evaluate, TrainConfig(epochs=7, patience=2, progress=False, lr=0.1))
+    assert plain.best_epoch == 1 and len(plain.epochs) == 3
+
+
+def test_start_from_epoch_still_returns_the_last_model_of_a_short_run():
+    """A run no longer than ``start_from_epoch`` keeps its last epoch (never no model at all); negative is refused."""
+    train = _data(50, 0)
+    scores = iter([0.9, 0.1])
+    m = Linear()
+    hist = fit(m, train, collate, lambda _: {"accuracy": next(scores)},
+               TrainConfig(epochs=2, progress=False, lr=0.1, start_from_epoch=5))
+    assert hist.best_epoch == 2
+    with pytest.raises(ValueError, match="start_from_epoch"):
+        TrainConfig(start_from_epoch=-1)
 
 
 def test_bound_heap_growth_sets_a_fixed_threshold_on_glibc():
@@ -136,8 +172,6 @@ def test_bucketed_batches_hold_similar_lengths_and_every_item_once():
 
 
 def test_bucket_needs_item_lengths_and_a_non_negative_count():
-    import pytest
-
     with pytest.raises(ValueError, match="bucket"):
         TrainConfig(bucket=-1)
     items = _data(40)

@@ -79,6 +79,9 @@ def register(app: typer.Typer) -> None:
         batch_size: int = typer.Option(32, "--batch-size"),
         lr: float = typer.Option(None, "--lr", help="Learning rate (default 1e-3; 2e-5 for minilm)."),
         patience: int = typer.Option(3, "--patience"),
+        start_from_epoch: int = typer.Option(None, "--start-from-epoch", min=0,
+                                             help="Keep no model from epochs 1..N, nor count them toward --patience "
+                                             "(default: the method's; hardkuma 5, as its reference; else 0)."),
         seed: int = typer.Option(0, "--seed"),
         max_steps: int = typer.Option(None, "--max-steps-per-epoch"),
         bucket: int = typer.Option(0, "--bucket", min=0,
@@ -146,7 +149,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("only fresh uses a support model", param_hint="--support-model")
         model = train_rationalizer(ds, method, out, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                                    seed=seed, progress=progress, max_steps_per_epoch=max_steps, bucket=bucket,
-                                   **params)
+                                   start_from_epoch=start_from_epoch, **params)
         h = model.history_
         best = h.epochs[h.best_epoch - 1] if h.best_epoch else {}
         rate = "sentence_rate" if model.unit == "sentence" else "selection_rate"  # in the target's unit

@@ -102,6 +102,13 @@ class TrainConfig:
     #: so on long, uneven documents (ERASER movies) this cuts the work of an epoch; the batches' contents
     #: change, so results differ from ``bucket=0`` runs.
     bucket: int = 0
+    #: Epochs ``1 .. start_from_epoch`` are trained but are neither kept as the best model nor counted toward
+    #: ``patience``, so that a model from the unsettled first epochs (a near-chance predictor whose
+    #: validation loss has not yet grown overconfident) cannot win model selection. Bastings et al.'s
+    #: HardKuma keeps no model from its first 5 epochs "for stability"; Keras calls this ``start_from_epoch``.
+    #: The last epoch is always a candidate, so a run of at most ``start_from_epoch`` epochs still returns
+    #: its last model.
+    start_from_epoch: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in ("max", "min"):
@@ -110,6 +117,8 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be positive")
         if self.bucket < 0:
             raise ValueError(f"bucket must be 0 (random batches) or a positive number of batches, got {self.bucket}")
+        if self.start_from_epoch < 0:
+            raise ValueError(f"start_from_epoch must be >= 0, got {self.start_from_epoch}")
 
 
 def bound_heap_growth(threshold: int = 128 * 1024) -> bool:
@@ -250,7 +259,9 @@ def fit(
                   **{f"val_{k}": float(v) for k, v in val.items()}}
         history.epochs.append(record)
         value = float(val[cfg.monitor])
-        if _better(value, history.best_value, cfg.mode):
+        if epoch + 1 <= min(cfg.start_from_epoch, cfg.epochs - 1):
+            pass  # not yet a candidate (TrainConfig.start_from_epoch): neither the best nor a bad epoch
+        elif _better(value, history.best_value, cfg.mode):
             history.best_value, history.best_epoch, bad_epochs = value, epoch + 1, 0
             if out is not None:
                 torch.save(model.state_dict(), out / "best.pt")

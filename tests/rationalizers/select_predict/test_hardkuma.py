@@ -207,3 +207,21 @@ def test_early_stopping_counts_transitions_only_when_continuity_is_constrained(s
         base = val["ce"] + abs(val["selection_rate"] - 0.2)
         expected = base + val["transitions"] if constrained else base
         assert val["objective"] == pytest.approx(expected, abs=1e-6), (constrained, val)
+
+
+def test_train_rationalizer_uses_the_references_training_settings_for_hardkuma(synth):
+    """``train_rationalizer`` gives HardKuma (word-vector encoders) the reference's lr, weight decay and model
+    selection (no model from the first 5 epochs); an explicit ``start_from_epoch`` wins; other methods and a
+    transformer encoder get the generic defaults."""
+    from rationalize.rationalizers.select_predict.training import method_train_defaults, train_rationalizer
+    from tests.rationalizers.select_predict.conftest import FAST
+
+    quick = dict(epochs=2, batch_size=16, progress=False, max_steps_per_epoch=1, **FAST)
+    hk = train_rationalizer(synth, "hardkuma", None, sparsity=0.1, **quick)
+    cfg = hk.train_config_
+    assert (cfg.lr, cfg.weight_decay, cfg.start_from_epoch) == (4e-4, 2e-6, 5)
+    assert hk.history_.best_epoch == 2  # a 2-epoch run keeps its last model
+    assert train_rationalizer(synth, "hardkuma", None, start_from_epoch=0, **quick).train_config_.start_from_epoch == 0
+    gumbel = train_rationalizer(synth, "gumbel", None, **quick).train_config_
+    assert (gumbel.lr, gumbel.weight_decay, gumbel.start_from_epoch) == (1e-3, 0.0, 0)
+    assert method_train_defaults("hardkuma", "minilm") == {}

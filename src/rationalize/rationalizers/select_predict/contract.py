@@ -17,12 +17,14 @@ from rationalize.rationalizers.select_predict import METHODS
 from rationalize.rationalizers.select_predict.framework import SELECTION_RULES, SelectPredictRationalizer
 
 #: the training options of :func:`~rationalize.rationalizers.select_predict.training.train_rationalizer`
-TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "patience", "seed", "max_steps_per_epoch", "val_split", "out")
+TRAIN_OPTIONS = ("epochs", "batch_size", "lr", "patience", "seed", "max_steps_per_epoch", "val_split", "out",
+                 "start_from_epoch")
 
 
 class SelectPredictAdapter(Rationalizer):
     """A select-then-predict method: ``epochs``, ``batch_size``, ``lr``, ``patience``, ``seed``,
-    ``max_steps_per_epoch``, ``val_split`` and ``out`` (a checkpoint folder) configure training; every other
+    ``max_steps_per_epoch``, ``val_split``, ``out`` (a checkpoint folder) and ``start_from_epoch`` (None: the
+    method's default) configure training; every other
     keyword goes to the method's constructor (``encoder="cnn"``, ``sparsity=0.2``, ``noise_injection=0.1``).
     ``rule="top-k"`` (with ``k``, default the sparsity target) writes the equal-sparsity rationales instead
     of the method's own (see ``predict_results``)."""
@@ -32,12 +34,14 @@ class SelectPredictAdapter(Rationalizer):
     def __init__(self, model: SelectPredictRationalizer | str | None = None, *, epochs: int = 10,
                  batch_size: int = 32, lr: float | None = None, patience: int = 3, seed: int = 0,
                  max_steps_per_epoch: int | None = None, val_split: str = "val", out: str | None = None,
-                 predict_batch_size: int = 32, rule: str = "own", k: float | None = None, **method_params: Any):
+                 predict_batch_size: int = 32, rule: str = "own", k: float | None = None,
+                 start_from_epoch: int | None = None, **method_params: Any):
         if rule not in SELECTION_RULES:
             raise ValueError(f"unknown selection rule {rule!r}; use one of {', '.join(SELECTION_RULES)}")
         super().__init__(model=model, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
                          max_steps_per_epoch=max_steps_per_epoch, val_split=val_split, out=out,
-                         predict_batch_size=predict_batch_size, rule=rule, k=k, **method_params)
+                         predict_batch_size=predict_batch_size, rule=rule, k=k, start_from_epoch=start_from_epoch,
+                         **method_params)
         self.method_params = method_params
         self.model_: SelectPredictRationalizer | None = None
         if isinstance(model, str):
@@ -57,7 +61,8 @@ class SelectPredictAdapter(Rationalizer):
         self.model_ = train_rationalizer(dataset, self.name, p["out"], epochs=p["epochs"], batch_size=p["batch_size"],
                                          lr=p["lr"], patience=p["patience"], seed=p["seed"], progress=False,
                                          max_steps_per_epoch=p["max_steps_per_epoch"], train_split=split,
-                                         val_split=p["val_split"], **self.method_params)
+                                         val_split=p["val_split"], start_from_epoch=p["start_from_epoch"],
+                                         **self.method_params)
         return self
 
     def _modules(self) -> list[Any]:

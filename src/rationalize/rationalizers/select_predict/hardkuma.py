@@ -47,7 +47,8 @@ The continuity constraint (expected transitions per word
 transitions per word when words are picked one by one, and an allowance of 0.025 (movies' human rate)
 would fight the selection from the first step. ``continuity_constraint=True`` turns it on. While it is
 off, early stopping does not count transitions either (:attr:`uses_continuity`). The
-reference trains with Adam at learning rate 4e-4 and weight decay 2e-6 (:attr:`HardKumaRationalizer.train_defaults`).
+reference trains with Adam at learning rate 4e-4 and weight decay 2e-6, and keeps no model from the first 5
+epochs (:attr:`HardKumaRationalizer.train_defaults`, used by ``train_rationalizer`` for word-vector encoders).
 
 Prediction is deterministic: ``h = 0`` where ``P(h=0)`` is the most likely of {0, 1, (0,1)}, ``h = 1``
 where ``P(h=1)`` is, otherwise the expected value of the stretched Kumaraswamy, clipped to [0, 1].
@@ -159,8 +160,9 @@ class HardKumaRationalizer(SelectPredictRationalizer):
     at most ``sparsity``; ``None``: off, as in the reference). See the module docstring for the deviations."""
 
     method = "hardkuma"
-    #: the reference's optimiser settings (Bastings et al.'s beer/sst ``train.py`` defaults)
-    train_defaults: ClassVar[dict[str, float]] = {"lr": 4e-4, "weight_decay": 2e-6}
+    #: the reference's optimiser settings (Bastings et al.'s beer/sst ``train.py`` defaults), and its model
+    #: selection: no model of the first 5 epochs is kept ("for stability"; TrainConfig.start_from_epoch)
+    train_defaults: ClassVar[dict[str, float]] = {"lr": 4e-4, "weight_decay": 2e-6, "start_from_epoch": 5}
 
     def __init__(self, *args, lagrange_lr: float = 0.05, lagrange_alpha: float = 0.5, lambda_init: float = 5e-3,
                  lambda_min: float = 1e-12, lambda_max: float = 5.0, min_ab: float = 1e-2,
