@@ -166,6 +166,8 @@ def test_problems_name_the_path_as_given(cli, tmp_path):
     (["evaluate", "--data", "data", "--split", "test", "--results", "r.jsonl", "--iou-matching", "most"],
      "error: Invalid value for --iou-matching: use best or one_to_one"),
     (["demo", "--epochs", "many"], "error: Invalid value for '--epochs'"),
+    (["train", "rationalizer", "--data", "data", "--method", "hardkuma", "--out", "o", "--start-from-epoch", "-1"],
+     "error: Invalid value for '--start-from-epoch'"),
     (["evaluat"], "error: No such command 'evaluat'."),
 ])
 def test_usage_errors_are_one_line_with_the_help_to_read(cli, data, args, says):

@@ -37,6 +37,16 @@ def test_train_rationalizer_cli_end_to_end(method, extra, tmp_path):
     assert all(r.rationales[0].soft is not None and r.classification in ("NEG", "POS") for r in results)
 
 
+def test_start_from_epoch_keeps_no_model_of_the_early_epochs(tmp_path):
+    """``--start-from-epoch 2`` of 3 epochs: only epoch 3 can be the model kept, whatever the scores."""
+    res = CliRunner().invoke(app, ["train", "rationalizer", "--data", DATA, "--method", "gumbel", "--encoder", "cnn",
+                                   "--embeddings", "none", "--hidden", "16", "--epochs", "3", "--max-steps-per-epoch",
+                                   "2", "--batch-size", "8", "--start-from-epoch", "2", "--no-progress", "--out",
+                                   str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "best epoch 3," in res.output
+
+
 def test_unknown_method_is_a_clear_error(tmp_path):
     res = CliRunner().invoke(app, ["train", "rationalizer", "--data", DATA, "--method", "lei2017", "--out", str(tmp_path)])
     assert res.exit_code != 0
