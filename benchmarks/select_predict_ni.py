@@ -386,7 +386,8 @@ def main() -> None:
         so that runs selected differently never share a folder or a record)."""
         if args.start_from_epoch is not None:
             return args.start_from_epoch
-        return 0 if sentences else int(method_train_defaults(method, kw["encoder"]).get("start_from_epoch", 0))
+        encoder = settings["params"].get("encoder")  # after --param, which may override it
+        return 0 if sentences else int(method_train_defaults(method, encoder).get("start_from_epoch", 0))
 
     settings["start_from_epoch"] = {m: start_from(m) for m in args.methods}
     prefix = {m: f"{tag}/start{n}" if n else tag for m, n in settings["start_from_epoch"].items()}
